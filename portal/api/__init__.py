@@ -1,0 +1,17 @@
+"""Blueprint: the /v1/api JSON API (merchant key routes and portal-session routes)."""
+
+from . import (  # noqa: F401  (importing registers the routes)
+    coupons,
+    customers,
+    invoices,
+    keys,
+    openapi,
+    payments,
+    portal_config,
+    prices,
+    products,
+    subscriptions,
+)
+from .core import bp
+
+__all__ = ["bp"]

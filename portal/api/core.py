@@ -1,0 +1,136 @@
+"""The one decorator every API route uses: auth, parsing, transaction, idempotency, OpenAPI."""
+
+import math
+import time
+from functools import wraps
+
+from flask import Blueprint, Response, current_app
+from pydantic import Field
+
+from portal.db import write_transaction
+from portal.errors import DomainError
+from portal.extensions import api_key_identity, limiter
+
+from .auth import authenticate_key
+from .envelope import ApiError, error, success
+from .idempotency import run_once
+from .registry import ROUTES, RouteSpec
+from .validation import Query, parse_body, parse_query
+
+bp = Blueprint("api", __name__, url_prefix="/v1/api")
+SESSION_AUTHENTICATORS = {}
+UNSAFE = {"POST", "PATCH", "PUT", "DELETE"}
+
+
+def _rate_limit() -> str:
+    return current_app.config["PORTAL_API_RATE_LIMIT"]
+
+
+limiter.limit(_rate_limit, key_func=api_key_identity)(bp)
+
+
+def _authenticate(auth: str) -> None:
+    if auth in ("secret", "publishable"):
+        authenticate_key(auth)
+    elif auth == "session":
+        SESSION_AUTHENTICATORS["session"]()
+
+
+def _execute(work) -> Response:
+    try:
+        return work()
+    except DomainError as exc:
+        details = {"fields": exc.fields} if exc.fields else exc.details
+        return error(exc.status, exc.code, exc.message, details)
+
+
+def api_route(
+    rule: str,
+    method: str,
+    *,
+    summary: str,
+    tag: str,
+    auth: str = "secret",
+    body=None,
+    query=None,
+    response=None,
+    status: int = 200,
+    paginated: bool = False,
+):
+    """Register ``fn`` as ``method rule``; ``fn`` gets path params plus ``body``/``query``."""
+
+    def decorate(fn):
+        params = [part[1:-1].split(":")[-1] for part in rule.split("/") if part.startswith("<")]
+        ROUTES.append(
+            RouteSpec(
+                rule, method, summary, tag, auth, body, query, response, status, paginated, params
+            )
+        )
+
+        @wraps(fn)
+        def view(**kwargs):
+            _authenticate(auth)
+            if body is not None:
+                kwargs["body"] = parse_body(body)
+            if query is not None:
+                kwargs["query"] = parse_query(query)
+            if method not in UNSAFE:
+                return _execute(lambda: fn(**kwargs))
+            with write_transaction():
+                return run_once(lambda: fn(**kwargs), _execute)
+
+        bp.add_url_rule(rule, endpoint=f"{fn.__name__}", view_func=view, methods=[method])
+        return fn
+
+    return decorate
+
+
+class ListQuery(Query):
+    limit: int = Field(20, ge=1, le=100)
+    offset: int = Field(0, ge=0, le=10_000_000)
+    ids: str | None = Field(None, max_length=4000)
+
+    def id_list(self) -> list[str] | None:
+        return [i.strip() for i in self.ids.split(",") if i.strip()] if self.ids else None
+
+
+def paginate(select, params: ListQuery, render_many, *, id_field, order) -> Response:
+    """One page of ``select`` in the list envelope; ``render_many`` turns rows into dicts
+    in one go, so a page costs a fixed number of queries whatever its size."""
+    ids = params.id_list()
+    if ids is not None:
+        select = select.where(id_field.in_(ids))
+    total = select.count()
+    rows = list(select.order_by(*order).limit(params.limit).offset(params.offset))
+    return success(
+        render_many(rows),
+        pagination={
+            "total": total,
+            "limit": params.limit,
+            "offset": params.offset,
+            "has_more": params.offset + len(rows) < total,
+        },
+    )
+
+
+@bp.errorhandler(ApiError)
+def _api_error(exc: ApiError):
+    return exc.response()
+
+
+@bp.errorhandler(DomainError)
+def _domain_error(exc: DomainError):
+    return error(exc.status, exc.code, exc.message, {"fields": exc.fields} if exc.fields else None)
+
+
+@bp.after_request
+def _rate_limit_headers(response: Response) -> Response:
+    current = limiter.current_limit
+    if current is not None:
+        reset_in = max(0, math.ceil(current.reset_at - time.time()))
+        response.headers["RateLimit-Limit"] = str(current.limit.amount)
+        response.headers["RateLimit-Remaining"] = str(current.remaining)
+        response.headers["RateLimit-Reset"] = str(reset_in)
+        if response.status_code == 429:
+            response.headers["Retry-After"] = str(max(1, reset_in))
+    return response

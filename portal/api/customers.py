@@ -1,0 +1,211 @@
+"""Customers: POST|GET /customer, GET|PATCH /customer/:id, subscriptions and instruments."""
+
+from typing import Annotated
+
+from flask import g
+from pydantic import BaseModel, Field, StringConstraints
+
+from portal.billing.lookup import get_owned
+from portal.models import Customer, PaymentMethod, Subscription, utcnow
+
+from . import schemas, serializers
+from .core import ListQuery, api_route, paginate
+from .envelope import success
+from .fields import Email, Metadata, Name
+from .validation import Body
+
+Phone = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=40, pattern=r"^[0-9+().\-\s]*$")
+]
+Line = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+
+
+class Address(Body):
+    line1: Line | None = None
+    line2: Line | None = None
+    city: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
+    region: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
+    postal_code: Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)] | None = (
+        None
+    )
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$")] | None = None
+
+
+class CustomerCreate(Body):
+    first_name: Name
+    last_name: Name
+    email: Email | None = None
+    phone: Phone | None = None
+    personal_address: Address | None = None
+    tags: Metadata | None = None
+    tax_id: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = None
+
+
+class CustomerUpdate(Body):
+    first_name: Name | None = None
+    last_name: Name | None = None
+    email: Email | None = None
+    phone: Phone | None = None
+    personal_address: Address | None = None
+    tags: Metadata | None = None
+    tax_id: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = None
+
+
+class SubscriptionListQuery(ListQuery):
+    status: str | None = Field(None, max_length=40)
+
+
+ADDRESS_COLUMNS = {
+    "line1": "address_line1",
+    "line2": "address_line2",
+    "city": "city",
+    "region": "region",
+    "postal_code": "postal_code",
+    "country": "country",
+}
+
+
+def _columns(body: BaseModel) -> dict:
+    values = body.model_dump(exclude_unset=True)
+    address = values.pop("personal_address", None) or {}
+    for key, column in ADDRESS_COLUMNS.items():
+        if key in address:
+            values[column] = (
+                address[key].upper() if key == "country" and address[key] else address[key]
+            )
+    if values.get("email"):
+        values["email"] = values["email"].lower()
+    return values
+
+
+def default_method_ids(customer_ids: list[str]) -> dict[str, str]:
+    rows = PaymentMethod.select(PaymentMethod.id, PaymentMethod.customer).where(
+        PaymentMethod.customer.in_(customer_ids),
+        PaymentMethod.is_default == True,  # noqa: E712
+    )
+    return {row.customer_id: row.id for row in rows}
+
+
+def render(customer: Customer) -> dict:
+    return render_many([customer])[0]
+
+
+def render_many(customers: list[Customer]) -> list[dict]:
+    defaults = default_method_ids([c.id for c in customers]) if customers else {}
+    return [serializers.customer(c, defaults.get(c.id)) for c in customers]
+
+
+@api_route(
+    "/customer",
+    "POST",
+    summary="Create a customer",
+    tag="Customers",
+    body=CustomerCreate,
+    response=schemas.Customer,
+    status=201,
+)
+def create_customer(body: CustomerCreate):
+    customer = Customer.create(company=g.company, **_columns(body))
+    return success(render(customer), message="Customer created", status=201)
+
+
+@api_route(
+    "/customer",
+    "GET",
+    summary="List customers",
+    tag="Customers",
+    query=ListQuery,
+    response=schemas.Customer,
+    paginated=True,
+)
+def list_customers(query: ListQuery):
+    return paginate(
+        Customer.select().where(Customer.company == g.company),
+        query,
+        render_many,
+        id_field=Customer.id,
+        order=(Customer.created_at.desc(), Customer.id),
+    )
+
+
+@api_route(
+    "/customer/<customer_id>",
+    "GET",
+    summary="Retrieve a customer",
+    tag="Customers",
+    response=schemas.Customer,
+)
+def get_customer(customer_id: str):
+    return success(render(get_owned(Customer, g.company, customer_id, "customer")))
+
+
+@api_route(
+    "/customer/<customer_id>",
+    "PATCH",
+    summary="Update a customer (partial)",
+    tag="Customers",
+    body=CustomerUpdate,
+    response=schemas.Customer,
+)
+def update_customer(customer_id: str, body: CustomerUpdate):
+    customer = get_owned(Customer, g.company, customer_id, "customer")
+    values = _columns(body)
+    for name in ("first_name", "last_name"):
+        if name in values and values[name] is None:
+            values.pop(name)
+    if values:
+        Customer.update(**values, version=Customer.version + 1, updated_at=utcnow()).where(
+            Customer.id == customer.id
+        ).execute()
+    return success(render(Customer.get_by_id(customer.id)), message="Customer updated")
+
+
+@api_route(
+    "/customer/<customer_id>/subscriptions",
+    "GET",
+    summary="List a customer's subscriptions",
+    tag="Customers",
+    query=SubscriptionListQuery,
+    response=schemas.SubscriptionPage,
+)
+def customer_subscriptions(customer_id: str, query: SubscriptionListQuery):
+    from .subscriptions import render_many
+
+    customer = get_owned(Customer, g.company, customer_id, "customer")
+    select = Subscription.select().where(Subscription.customer == customer)
+    if query.status:
+        select = select.where(Subscription.status == query.status)
+    ids = query.id_list()
+    if ids is not None:
+        select = select.where(Subscription.id.in_(ids))
+    total = select.count()
+    rows = list(
+        select.order_by(Subscription.created_at.desc(), Subscription.id)
+        .limit(query.limit)
+        .offset(query.offset)
+    )
+    # The official client expects this nested shape for this one route.
+    return success(
+        {"data": render_many(rows), "total": total, "limit": query.limit, "offset": query.offset}
+    )
+
+
+@api_route(
+    "/customer/<customer_id>/instruments",
+    "GET",
+    summary="List a customer's payment instruments",
+    tag="Customers",
+    response=schemas.PaymentInstrument,
+    paginated=True,
+)
+def customer_instruments(customer_id: str):
+    customer = get_owned(Customer, g.company, customer_id, "customer")
+    rows = list(
+        PaymentMethod.select()
+        .where(PaymentMethod.customer == customer)
+        .order_by(PaymentMethod.created_at.desc(), PaymentMethod.id)
+    )
+    return success(
+        [serializers.payment_method(m) for m in rows],
+        pagination={"total": len(rows), "limit": len(rows), "offset": 0, "has_more": False},
+    )

@@ -1,0 +1,1 @@
+"""The billing core: pure domain code over the models, with no Flask imports."""

@@ -1,0 +1,186 @@
+"""Invoices: numbering, totals (discounts, credit balance), payment, voiding."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from portal.db import locked
+from portal.errors import Conflict
+from portal.models import (
+    Charge,
+    Company,
+    Invoice,
+    InvoiceLine,
+    PaymentMethod,
+    Subscription,
+    new_id,
+    utcnow,
+)
+
+from .coupons import discount_amount
+from .gateway import get_gateway
+
+
+@dataclass
+class LineSpec:
+    description: str
+    quantity: int
+    unit_amount: int
+    amount: int
+    proration: bool = False
+    period_start: datetime | None = None
+    period_end: datetime | None = None
+    price_id: str | None = None
+
+
+def display_status(invoice: Invoice) -> str:
+    """OPEN invoices whose collection failed or whose due date passed show as PAST_DUE."""
+    if invoice.status == "OPEN" and (
+        invoice.payment_failed or (invoice.due_date is not None and invoice.due_date < utcnow())
+    ):
+        return "PAST_DUE"
+    return invoice.status
+
+
+def next_number(company: Company) -> str:
+    """Reserve the company's next invoice number (the UPDATE takes the row lock)."""
+    Company.update(next_invoice_number=Company.next_invoice_number + 1).where(
+        Company.id == company.id
+    ).execute()
+    number = (
+        Company.select(Company.next_invoice_number).where(Company.id == company.id).scalar() - 1
+    )
+    return f"{company.invoice_prefix}-{number:05d}"
+
+
+def create_invoice(
+    *,
+    company: Company,
+    customer,
+    currency: str,
+    lines: list[LineSpec],
+    subscription: Subscription | None = None,
+    coupons=(),
+    period_start: datetime | None = None,
+    period_end: datetime | None = None,
+    now: datetime | None = None,
+) -> Invoice:
+    """Create a finalized invoice. Discounts come off a positive subtotal; a subscription's
+    credit balance pays what it can, and a negative total becomes credit."""
+    now = now or utcnow()
+    subtotal = sum(line.amount for line in lines)
+    discount = 0
+    for coupon in coupons:
+        discount += discount_amount(coupon, subtotal - discount, currency)
+    total = subtotal - discount
+    credit_applied = 0
+    if subscription is not None:
+        if total > 0 and subscription.credit_balance > 0:
+            credit_applied = min(subscription.credit_balance, total)
+            subscription.credit_balance -= credit_applied
+        elif total < 0:
+            subscription.credit_balance += -total
+    amount_due = max(total - credit_applied, 0)
+    invoice = Invoice.create(
+        company=company,
+        customer=customer,
+        subscription=subscription,
+        number=next_number(company),
+        status="PAID" if amount_due == 0 else "OPEN",
+        paid_at=now if amount_due == 0 else None,
+        currency=currency,
+        subtotal=subtotal,
+        discount_amount=discount,
+        credit_applied=credit_applied,
+        total=total,
+        amount_due=amount_due,
+        due_date=now + timedelta(days=7),
+        period_start=period_start,
+        period_end=period_end,
+        created_at=now,
+        updated_at=now,
+    )
+    InvoiceLine.insert_many(
+        [
+            {
+                "id": new_id(),
+                "company": company.id,
+                "invoice": invoice.id,
+                "description": line.description[:500],
+                "quantity": line.quantity,
+                "unit_amount": line.unit_amount,
+                "amount": line.amount,
+                "proration": line.proration,
+                "period_start": line.period_start,
+                "period_end": line.period_end,
+                "price": line.price_id,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for line in lines
+        ]
+    ).execute()
+    if subscription is not None:
+        subscription.latest_invoice_id = invoice.id
+    return invoice
+
+
+def pay_invoice(invoice: Invoice, method: PaymentMethod, now: datetime | None = None) -> Charge:
+    """Charge what is left on an OPEN invoice to ``method``; records the attempt either way."""
+    now = now or utcnow()
+    invoice = locked(Invoice.select().where(Invoice.id == invoice.id)).get()
+    if invoice.status != "OPEN":
+        raise Conflict(f"Invoice {invoice.number} is {invoice.status.lower()}, not open.")
+    if not method.enabled:
+        raise Conflict("This payment method is disabled.")
+    amount = invoice.amount_due - invoice.amount_paid
+    attempt = Charge.select().where(Charge.invoice == invoice).count() + 1
+    key = f"invoice:{invoice.id}:attempt:{attempt}"
+    result = get_gateway().charge(method.gateway_ref, amount, invoice.currency, key)
+    charge = Charge.create(
+        company=invoice.company_id,
+        invoice=invoice,
+        payment_method=method,
+        amount=amount,
+        currency=invoice.currency,
+        status="succeeded" if result.succeeded else "failed",
+        failure_message=result.failure_message,
+        gateway_ref=result.gateway_ref,
+        idempotency_key=key,
+    )
+    changes = {"payment_method": method, "updated_at": now, "version": Invoice.version + 1}
+    if result.succeeded:
+        changes.update(
+            status="PAID", amount_paid=invoice.amount_due, paid_at=now, payment_failed=False
+        )
+    else:
+        changes.update(payment_failed=True)
+    Invoice.update(**changes).where(Invoice.id == invoice.id).execute()
+    if invoice.subscription_id:
+        _sync_subscription_status(invoice, result.succeeded)
+    return charge
+
+
+def _sync_subscription_status(invoice: Invoice, paid: bool) -> None:
+    sub = Subscription.get_by_id(invoice.subscription_id)
+    if sub.latest_invoice_id != invoice.id or sub.status == "canceled":
+        return
+    if paid and sub.status in ("incomplete", "past_due", "unpaid"):
+        sub.status = "active"
+    elif not paid and sub.status == "active":
+        sub.status = "past_due"
+    else:
+        return
+    sub.version += 1
+    sub.save()
+
+
+def void_invoice(invoice: Invoice) -> Invoice:
+    invoice = locked(Invoice.select().where(Invoice.id == invoice.id)).get()
+    if invoice.status not in ("OPEN", "DRAFT"):
+        raise Conflict(
+            f"Invoice {invoice.number} is {invoice.status.lower()} and cannot be voided."
+        )
+    invoice.status = "VOID"
+    invoice.version += 1
+    invoice.save()
+    return invoice

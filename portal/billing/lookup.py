@@ -1,0 +1,24 @@
+"""Tenant-scoped lookups: another company's id is simply 'not found'."""
+
+from portal.errors import NotFound, ValidationFailed
+
+
+def get_owned(model, company, object_id, label: str | None = None):
+    """The ``model`` row with ``object_id`` that belongs to ``company``, else NotFound."""
+    label = label or model.__name__.lower()
+    row = None
+    if isinstance(object_id, str) and len(object_id) <= 64:
+        row = model.get_or_none((model.id == object_id) & (model.company == company))
+    if row is None:
+        raise NotFound(f"No such {label}: {object_id!s:.64}")
+    return row
+
+
+def get_referenced(model, company, object_id, field: str):
+    """Like get_owned, for ids inside a request body: a miss is a 422 naming the field."""
+    try:
+        return get_owned(model, company, object_id)
+    except NotFound:
+        raise ValidationFailed.field(
+            field, f"No such {model.__name__.lower()} in this account."
+        ) from None

@@ -1,0 +1,65 @@
+"""Configuration: defaults plus PORTAL_* environment variables, parsed in one place."""
+
+import os
+import secrets
+from pathlib import Path
+
+ENVIRONMENTS = ("development", "production", "testing")
+WEAK_SECRETS = {"dev", "secret", "changeme", "development", "test", "password"}
+MIN_SECRET_LENGTH = 32
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used; the app refuses to start."""
+
+
+def instance_dir() -> Path:
+    """Folder for the SQLite file and the generated development secret."""
+    path = Path(os.environ.get("PORTAL_INSTANCE_DIR", Path.cwd() / "instance"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _secret_key(env: str) -> str:
+    key = os.environ.get("PORTAL_SECRET_KEY", "")
+    if key:
+        if key.lower() in WEAK_SECRETS or len(key) < MIN_SECRET_LENGTH:
+            raise ConfigError(
+                f"PORTAL_SECRET_KEY is too weak: use at least {MIN_SECRET_LENGTH} random characters"
+            )
+        return key
+    if env == "production":
+        raise ConfigError("PORTAL_SECRET_KEY is required when PORTAL_ENV=production")
+    if env == "testing":
+        return secrets.token_urlsafe(48)
+    # Development keeps one generated key so sessions survive a restart.
+    path = instance_dir() / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load(overrides: dict | None = None) -> dict:
+    """Build the Flask config mapping from the environment, then apply overrides."""
+    overrides = dict(overrides or {})
+    env = overrides.get("PORTAL_ENV") or os.environ.get("PORTAL_ENV", "development")
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"PORTAL_ENV must be one of {', '.join(ENVIRONMENTS)}")
+    config = {
+        "PORTAL_ENV": env,
+        "PORTAL_DATABASE_URL": os.environ.get("PORTAL_DATABASE_URL")
+        or f"sqlite:///{instance_dir() / 'portal.db'}",
+        "PORTAL_BASE_URL": os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "PORTAL_SMTP_URL": os.environ.get("PORTAL_SMTP_URL", ""),
+        "PORTAL_MAIL_FROM": os.environ.get("PORTAL_MAIL_FROM", "billing@localhost"),
+        "RATELIMIT_STORAGE_URI": os.environ.get("PORTAL_RATELIMIT_STORAGE_URL", "memory://"),
+        "PORTAL_API_RATE_LIMIT": os.environ.get("PORTAL_API_RATE_LIMIT", "600 per minute"),
+        "MAX_CONTENT_LENGTH": 256 * 1024,
+        "JSON_SORT_KEYS": False,
+        "DEBUG": False,
+    }
+    if "SECRET_KEY" not in overrides:
+        config["SECRET_KEY"] = _secret_key(env)
+    config.update(overrides)
+    return config

@@ -1,0 +1,70 @@
+"""Database binding: one deferred Peewee database, SQLite or PostgreSQL from a URL."""
+
+from contextlib import contextmanager
+from urllib.parse import unquote, urlsplit
+
+from peewee import DatabaseProxy, SqliteDatabase
+from playhouse.pool import PooledPostgresqlDatabase
+
+db = DatabaseProxy()
+
+# Order matters: busy_timeout must be set before switching to WAL; FULL sync makes an
+# acknowledged commit survive power loss, which NORMAL does not promise in WAL mode.
+SQLITE_PRAGMAS = (
+    ("busy_timeout", 10000),
+    ("journal_mode", "wal"),
+    ("synchronous", "full"),
+    ("foreign_keys", 1),
+)
+
+
+def make_database(url: str):
+    """Create a Peewee database object for a sqlite:/// or postgresql:// URL."""
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        # sqlite:///relative.db and sqlite:////absolute/path.db, as SQLAlchemy spells them.
+        path = unquote(parts.path)[1:]
+        return SqliteDatabase(path or ":memory:", pragmas=SQLITE_PRAGMAS, check_same_thread=False)
+    if parts.scheme in ("postgres", "postgresql"):
+        return PooledPostgresqlDatabase(
+            unquote(parts.path.lstrip("/")),
+            host=parts.hostname or "127.0.0.1",
+            port=parts.port or 5432,
+            user=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+            max_connections=32,
+            stale_timeout=300,
+            timeout=10,
+        )
+    raise ValueError(f"unsupported database URL scheme: {parts.scheme!r}")
+
+
+_databases: dict[str, object] = {}
+
+
+def bind(url: str):
+    """Point the shared proxy at the database named by ``url`` (one object, one pool, per URL)."""
+    if url not in _databases:
+        _databases[url] = make_database(url)
+    db.initialize(_databases[url])
+    return _databases[url]
+
+
+def is_sqlite() -> bool:
+    return isinstance(db.obj, SqliteDatabase)
+
+
+@contextmanager
+def write_transaction():
+    """A transaction that takes its write lock up front (SQLite) so read-then-write is safe."""
+    if is_sqlite() and not db.in_transaction():
+        with db.atomic("IMMEDIATE") as txn:
+            yield txn
+    else:
+        with db.atomic() as txn:
+            yield txn
+
+
+def locked(query):
+    """Add SELECT … FOR UPDATE on PostgreSQL; SQLite already holds the write lock."""
+    return query if is_sqlite() else query.for_update()

@@ -1,0 +1,22 @@
+"""Flask extensions, created once and bound in the app factory."""
+
+from flask import request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_wtf.csrf import CSRFProtect
+
+
+def _client_key() -> str:
+    return get_remote_address() or "unknown"
+
+
+limiter = Limiter(key_func=_client_key, headers_enabled=False)
+csrf = CSRFProtect()
+
+
+def api_key_identity() -> str:
+    """Rate-limit bucket for the merchant API: the hashed key, else the client address."""
+    from portal.security import sha256_hex
+
+    key = request.headers.get("x-easy-api-key")
+    return f"key:{sha256_hex(key)}" if key else f"ip:{_client_key()}"

@@ -1,0 +1,190 @@
+"""Billing records the merchant API and the portal both act on. Money is integer cents."""
+
+from peewee import (
+    BigIntegerField,
+    BooleanField,
+    CharField,
+    DateTimeField,
+    DecimalField,
+    ForeignKeyField,
+    IntegerField,
+    TextField,
+)
+
+from .base import BaseModel, JSONField
+from .merchant import Company
+
+
+class Customer(BaseModel):
+    company = ForeignKeyField(Company, backref="customers", on_delete="CASCADE")
+    first_name = CharField(max_length=100)
+    last_name = CharField(max_length=100)
+    email = CharField(max_length=254, null=True)
+    phone = CharField(max_length=40, null=True)
+    address_line1 = CharField(max_length=200, null=True)
+    address_line2 = CharField(max_length=200, null=True)
+    city = CharField(max_length=100, null=True)
+    region = CharField(max_length=100, null=True)
+    postal_code = CharField(max_length=20, null=True)
+    country = CharField(max_length=2, null=True)
+    tax_id = CharField(max_length=40, null=True)
+    tags = JSONField(null=True)
+    version = IntegerField(default=1)
+
+    class Meta:
+        indexes = ((("company", "email"), False), (("company", "created_at"), False))
+
+
+class PaymentMethod(BaseModel):
+    company = ForeignKeyField(Company, on_delete="CASCADE")
+    customer = ForeignKeyField(Customer, backref="payment_methods", on_delete="CASCADE")
+    type = CharField(max_length=16)  # PAYMENT_CARD | BANK_ACCOUNT
+    gateway_ref = CharField(max_length=64)
+    name = CharField(max_length=120, null=True)
+    brand = CharField(max_length=20, null=True)
+    last_four = CharField(max_length=4)
+    expiration_month = IntegerField(null=True)
+    expiration_year = IntegerField(null=True)
+    bank_name = CharField(max_length=100, null=True)
+    account_type = CharField(max_length=20, null=True)
+    masked_account_number = CharField(max_length=20, null=True)
+    fingerprint = CharField(max_length=64)
+    enabled = BooleanField(default=True)
+    is_default = BooleanField(default=False)
+
+    class Meta:
+        indexes = ((("customer", "enabled"), False),)
+
+
+class Product(BaseModel):
+    company = ForeignKeyField(Company, backref="products", on_delete="CASCADE")
+    name = CharField(max_length=200)
+    description = TextField(null=True)
+    active = BooleanField(default=True)
+    default_price_id = CharField(max_length=36, null=True)
+    metadata = JSONField(null=True)
+
+
+class Price(BaseModel):
+    company = ForeignKeyField(Company, on_delete="CASCADE")
+    product = ForeignKeyField(Product, backref="prices", on_delete="CASCADE")
+    active = BooleanField(default=True)
+    type = CharField(max_length=16)  # recurring | one_time
+    currency = CharField(max_length=3)
+    unit_amount = BigIntegerField()
+    interval = CharField(max_length=8, null=True)  # day | week | month | year
+    interval_count = IntegerField(null=True)
+    description = CharField(max_length=500, null=True)
+    metadata = JSONField(null=True)
+
+
+class Coupon(BaseModel):
+    company = ForeignKeyField(Company, on_delete="CASCADE")
+    name = CharField(max_length=200, null=True)
+    duration = CharField(max_length=16)  # once | repeating | forever
+    duration_in_months = IntegerField(null=True)
+    percent_off = DecimalField(max_digits=5, decimal_places=2, null=True)
+    amount_off = BigIntegerField(null=True)
+    currency = CharField(max_length=3, null=True)
+    max_redemptions = IntegerField(null=True)
+    times_redeemed = IntegerField(default=0)
+    redeem_by = DateTimeField(null=True)
+    metadata = JSONField(null=True)
+    deleted_at = DateTimeField(null=True)
+
+
+class Subscription(BaseModel):
+    company = ForeignKeyField(Company, on_delete="CASCADE")
+    customer = ForeignKeyField(Customer, backref="subscriptions", on_delete="CASCADE")
+    payment_method = ForeignKeyField(PaymentMethod, null=True, on_delete="SET NULL")
+    status = CharField(max_length=20, index=True)
+    currency = CharField(max_length=3)
+    current_period_start = DateTimeField()
+    current_period_end = DateTimeField(index=True)
+    billing_cycle_anchor = DateTimeField()
+    cancel_at_period_end = BooleanField(default=False)
+    canceled_at = DateTimeField(null=True)
+    ended_at = DateTimeField(null=True)
+    cancellation_reason = CharField(max_length=100, null=True)
+    cancellation_comment = TextField(null=True)
+    latest_invoice_id = CharField(max_length=36, null=True)
+    credit_balance = BigIntegerField(default=0)
+    metadata = JSONField(null=True)
+    version = IntegerField(default=1)
+
+    class Meta:
+        indexes = ((("company", "status"), False),)
+
+
+class SubscriptionItem(BaseModel):
+    company = ForeignKeyField(Company, on_delete="CASCADE")
+    subscription = ForeignKeyField(Subscription, backref="items", on_delete="CASCADE")
+    price = ForeignKeyField(Price, on_delete="RESTRICT")
+    quantity = IntegerField(default=1)
+
+
+class Discount(BaseModel):
+    company = ForeignKeyField(Company, on_delete="CASCADE")
+    subscription = ForeignKeyField(Subscription, backref="discounts", on_delete="CASCADE")
+    coupon = ForeignKeyField(Coupon, on_delete="RESTRICT")
+    start = DateTimeField()
+    end = DateTimeField(null=True)
+    ended_at = DateTimeField(null=True)
+
+
+class Invoice(BaseModel):
+    company = ForeignKeyField(Company, on_delete="CASCADE")
+    customer = ForeignKeyField(Customer, backref="invoices", on_delete="CASCADE")
+    subscription = ForeignKeyField(
+        Subscription, null=True, backref="invoices", on_delete="SET NULL"
+    )
+    payment_method = ForeignKeyField(PaymentMethod, null=True, on_delete="SET NULL")
+    number = CharField(max_length=32)
+    status = CharField(max_length=16)  # DRAFT | OPEN | PAID | VOID | UNCOLLECTIBLE
+    payment_failed = BooleanField(default=False)
+    currency = CharField(max_length=3)
+    subtotal = BigIntegerField(default=0)
+    discount_amount = BigIntegerField(default=0)
+    credit_applied = BigIntegerField(default=0)
+    total = BigIntegerField(default=0)
+    amount_due = BigIntegerField(default=0)
+    amount_paid = BigIntegerField(default=0)
+    due_date = DateTimeField(null=True)
+    period_start = DateTimeField(null=True)
+    period_end = DateTimeField(null=True)
+    paid_at = DateTimeField(null=True)
+    version = IntegerField(default=1)
+
+    class Meta:
+        indexes = (
+            (("company", "number"), True),
+            (("customer", "created_at"), False),
+            (("company", "status"), False),
+        )
+
+
+class InvoiceLine(BaseModel):
+    company = ForeignKeyField(Company, on_delete="CASCADE")
+    invoice = ForeignKeyField(Invoice, backref="lines", on_delete="CASCADE")
+    description = CharField(max_length=500)
+    quantity = IntegerField(default=1)
+    unit_amount = BigIntegerField()
+    amount = BigIntegerField()
+    proration = BooleanField(default=False)
+    period_start = DateTimeField(null=True)
+    period_end = DateTimeField(null=True)
+    price = ForeignKeyField(Price, null=True, on_delete="SET NULL")
+
+
+class Charge(BaseModel):
+    """One attempt to collect an invoice through the gateway."""
+
+    company = ForeignKeyField(Company, on_delete="CASCADE")
+    invoice = ForeignKeyField(Invoice, backref="charges", on_delete="CASCADE")
+    payment_method = ForeignKeyField(PaymentMethod, null=True, on_delete="SET NULL")
+    amount = BigIntegerField()
+    currency = CharField(max_length=3)
+    status = CharField(max_length=16)  # succeeded | failed
+    failure_message = CharField(max_length=200, null=True)
+    gateway_ref = CharField(max_length=64, null=True)
+    idempotency_key = CharField(max_length=100, unique=True)

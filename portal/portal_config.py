@@ -1,0 +1,158 @@
+"""The customer portal config: defaults and rules, shared by the JSON API and the settings page."""
+
+import re
+import unicodedata
+from urllib.parse import urlsplit
+
+from portal.db import write_transaction
+from portal.errors import ValidationFailed
+from portal.models import Coupon, CustomDomain, PortalConfig, Product
+
+DEFAULT_REASONS = [
+    "Too expensive",
+    "Missing features I need",
+    "Switching to another service",
+    "Not using it enough",
+    "Technical problems",
+    "Other",
+]
+
+DEFAULTS = {
+    "payment_methods_enabled": True,
+    "accepted_payment_methods": ["card"],
+    "subscriptions_enabled": True,
+    "allow_plan_switch": False,
+    "allow_quantity_updates": False,
+    "subscription_product_ids": [],
+    "cancellations_enabled": True,
+    "cancellation_mode": "end_of_period",
+    "cancellation_proration_enabled": False,
+    "cancellation_reasons_enabled": False,
+    "cancellation_reasons": DEFAULT_REASONS,
+    "retention_coupon_id": None,
+    "subscription_proration_behavior": "prorate",
+    "subscription_charge_timing": "immediately",
+    "invoice_history_enabled": True,
+    "return_url": None,
+    "portal_header": None,
+    "custom_domain_id": None,
+}
+PAYMENT_KINDS = ("card", "bank_account")
+CHOICES = {
+    "cancellation_mode": ("immediately", "end_of_period"),
+    "subscription_proration_behavior": ("none", "prorate", "full_difference"),
+    "subscription_charge_timing": ("immediately", "period_end"),
+}
+_BIDI_OR_CONTROL = re.compile(r"[\u0000-\u001f\u007f\u202a-\u202e\u2066-\u2069]")
+
+
+def get_config(company) -> PortalConfig:
+    """The company's config row, created with the defaults on first read."""
+    row = PortalConfig.get_or_none(PortalConfig.company == company)
+    if row is None:
+        with write_transaction():
+            row = PortalConfig.get_or_none(PortalConfig.company == company)
+            if row is None:
+                row = PortalConfig.create(company=company, settings=dict(DEFAULTS))
+    return row
+
+
+def settings_of(row: PortalConfig) -> dict:
+    """Stored settings over the defaults (fields added later get their default)."""
+    return {**DEFAULTS, **(row.settings or {})}
+
+
+def check_return_url(value: str, env: str) -> str | None:
+    """Why ``value`` is not an acceptable return URL, or None when it is."""
+    if len(value) > 2048:
+        return "Use at most 2048 characters."
+    if any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in value) or "\\" in value:
+        return "A URL cannot contain spaces, control characters or backslashes."
+    parts = urlsplit(value)
+    allowed = ("https",) if env == "production" else ("https", "http")
+    if parts.scheme not in allowed:
+        return (
+            "Use an absolute https:// URL."
+            if env == "production"
+            else "Use an absolute http(s) URL."
+        )
+    if not parts.hostname or parts.username is not None or parts.password is not None:
+        return "Use an absolute URL with a host name and no user name."
+    return None
+
+
+def _check_rules(company, settings: dict, env: str) -> dict:
+    errors = {}
+    accepted = settings["accepted_payment_methods"]
+    if any(kind not in PAYMENT_KINDS for kind in accepted) or len(set(accepted)) != len(accepted):
+        errors["accepted_payment_methods"] = "Choose from card and bank_account, each once."
+    elif settings["payment_methods_enabled"] and not accepted:
+        errors["accepted_payment_methods"] = (
+            "Accept at least one kind while payment methods are on."
+        )
+    for name, options in CHOICES.items():
+        if settings[name] not in options:
+            errors[name] = f"Choose one of: {', '.join(options)}."
+    reasons = settings["cancellation_reasons"]
+    if settings["cancellation_reasons_enabled"] and not 1 <= len(reasons) <= 10:
+        errors["cancellation_reasons"] = "Give 1 to 10 reasons while reasons are on."
+    elif any(not 1 <= len(r.strip()) <= 100 for r in reasons) or len(set(reasons)) != len(reasons):
+        errors["cancellation_reasons"] = "Each reason is 1-100 characters and appears once."
+    if len(reasons) > 10:
+        errors["cancellation_reasons"] = "Give at most 10 reasons."
+    ids = settings["subscription_product_ids"]
+    if len(ids) > 100 or len(set(ids)) != len(ids):
+        errors["subscription_product_ids"] = "List each product once, at most 100."
+    elif ids and Product.select().where(
+        Product.company == company, Product.id.in_(ids)
+    ).count() != len(ids):
+        errors["subscription_product_ids"] = "Every id must be a product of this account."
+    coupon_id = settings["retention_coupon_id"]
+    if coupon_id is not None and not _valid_coupon(company, coupon_id):
+        errors["retention_coupon_id"] = "Choose a valid coupon of this account."
+    if settings["return_url"] is not None:
+        problem = check_return_url(settings["return_url"], env)
+        if problem:
+            errors["return_url"] = problem
+    header = settings["portal_header"]
+    if header is not None and (len(header) > 120 or _BIDI_OR_CONTROL.search(header)):
+        errors["portal_header"] = (
+            "Plain text of at most 120 characters, without control characters."
+        )
+    domain_id = settings["custom_domain_id"]
+    if (
+        domain_id is not None
+        and not CustomDomain.select()
+        .where(
+            CustomDomain.id == domain_id,
+            CustomDomain.company == company,
+            CustomDomain.verified == True,  # noqa: E712
+        )
+        .exists()
+    ):
+        errors["custom_domain_id"] = "Choose a verified custom domain of this account."
+    return errors
+
+
+def _valid_coupon(company, coupon_id: str) -> bool:
+    from portal.billing.coupons import is_valid
+
+    coupon = Coupon.get_or_none(Coupon.id == coupon_id, Coupon.company == company)
+    return coupon is not None and is_valid(coupon)
+
+
+def update_config(company, changes: dict, env: str) -> PortalConfig:
+    """Apply a partial change after checking every rule; nothing is saved if one fails."""
+    get_config(company)
+    with write_transaction():
+        row = PortalConfig.select().where(PortalConfig.company == company).get()
+        settings = {**settings_of(row), **changes}
+        if isinstance(settings.get("portal_header"), str):
+            settings["portal_header"] = settings["portal_header"].strip() or None
+        errors = _check_rules(company, settings, env)
+        if errors:
+            raise ValidationFailed("Some settings are not valid.", fields=errors)
+        row.settings = settings
+        row.version += 1
+        row.save()
+    return row

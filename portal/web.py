@@ -1,0 +1,80 @@
+"""App-wide web plumbing: trailing slashes on the API, security headers, error pages."""
+
+from flask import Flask, request
+from werkzeug.exceptions import HTTPException
+
+from portal.api.envelope import error
+
+API_PREFIX = "/v1/api"
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+        "frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+HTTP_CODES = {
+    400: "BAD_REQUEST",
+    401: "AUTHENTICATION_REQUIRED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    429: "RATE_LIMITED",
+}
+
+
+class StripApiTrailingSlash:
+    """Serve ``/v1/api/x/`` exactly like ``/v1/api/x``: the official client follows no redirects."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(API_PREFIX + "/") and len(path) > len(API_PREFIX) + 1:
+            environ["PATH_INFO"] = path.rstrip("/") or path
+        return self.wsgi_app(environ, start_response)
+
+
+def install_web_basics(app: Flask) -> None:
+    app.wsgi_app = StripApiTrailingSlash(app.wsgi_app)
+
+    @app.after_request
+    def _security_headers(response):
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if app.config["PORTAL_ENV"] == "production":
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
+        if request.path.startswith(API_PREFIX):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        if _wants_json():
+            code = HTTP_CODES.get(exc.code, "BAD_REQUEST")
+            return error(exc.code or 400, code, exc.description or exc.name)
+        return exc
+
+    @app.errorhandler(500)
+    def _server_error(_error):
+        if _wants_json():
+            return error(500, "INTERNAL_ERROR", "Something went wrong on our side.")
+        return ("Something went wrong on our side. Please try again.", 500)
+
+
+def _wants_json() -> bool:
+    return request.path.startswith(API_PREFIX)
