@@ -17,8 +17,8 @@ from portal.models import (
 
 from . import coupons as coupon_rules
 from .invoices import LineSpec, create_invoice, pay_invoice
-from .periods import boundary, remaining_fraction
 from .money import round_cents
+from .periods import boundary, remaining_fraction
 
 MAX_QUANTITY = 10_000
 LIVE_STATUSES = ("incomplete", "trialing", "active", "past_due", "unpaid", "paused")

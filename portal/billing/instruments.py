@@ -1,0 +1,120 @@
+"""Payment methods: attach through the gateway, make default, disable, remove."""
+
+from portal.errors import Conflict, ValidationFailed
+from portal.models import Customer, PaymentMethod, Subscription
+
+from .gateway import GatewayError, get_gateway
+
+TYPES = {"PAYMENT_CARD": "card", "BANK_ACCOUNT": "bank_account"}
+
+
+def add_instrument(
+    customer: Customer, token: str, *, name: str | None = None, expected_type: str | None = None
+) -> PaymentMethod:
+    """Turn a gateway token into a stored payment method; the first one becomes the default."""
+    try:
+        instrument = get_gateway().create_instrument(token)
+    except GatewayError as exc:
+        raise ValidationFailed.field(
+            "tokenId" if exc.field == "token" else exc.field, exc.message
+        ) from None
+    if expected_type is not None and instrument.type != expected_type:
+        raise ValidationFailed.field(
+            "type", f"This token makes a {instrument.type}, not a {expected_type}."
+        )
+    has_default = (
+        PaymentMethod.select()
+        .where(
+            (PaymentMethod.customer == customer) & (PaymentMethod.is_default == True)  # noqa: E712
+        )
+        .exists()
+    )
+    return PaymentMethod.create(
+        company=customer.company_id,
+        customer=customer,
+        type=instrument.type,
+        gateway_ref=instrument.gateway_ref,
+        name=name,
+        brand=instrument.brand,
+        last_four=instrument.last_four,
+        expiration_month=instrument.expiration_month,
+        expiration_year=instrument.expiration_year,
+        bank_name=instrument.bank_name,
+        account_type=instrument.account_type,
+        masked_account_number=instrument.masked_account_number,
+        fingerprint=instrument.fingerprint,
+        is_default=not has_default,
+    )
+
+
+def make_default(method: PaymentMethod) -> PaymentMethod:
+    if not method.enabled:
+        raise Conflict("A disabled payment method cannot be the default.")
+    PaymentMethod.update(is_default=False).where(
+        (PaymentMethod.customer == method.customer_id) & (PaymentMethod.id != method.id)
+    ).execute()
+    PaymentMethod.update(is_default=True).where(PaymentMethod.id == method.id).execute()
+    Subscription.update(payment_method=method).where(
+        (Subscription.customer == method.customer_id) & (Subscription.status != "canceled")
+    ).execute()
+    return PaymentMethod.get_by_id(method.id)
+
+
+def _needed_by_live_subscription(method: PaymentMethod) -> bool:
+    others = PaymentMethod.select().where(
+        (PaymentMethod.customer == method.customer_id)
+        & (PaymentMethod.id != method.id)
+        & (PaymentMethod.enabled == True)  # noqa: E712
+    )
+    live = Subscription.select().where(
+        (Subscription.customer == method.customer_id)
+        & Subscription.status.in_(("active", "trialing", "past_due", "unpaid", "incomplete"))
+    )
+    return live.exists() and not others.exists()
+
+
+def _promote_another(method: PaymentMethod) -> None:
+    if not method.is_default:
+        return
+    successor = (
+        PaymentMethod.select()
+        .where(
+            (PaymentMethod.customer == method.customer_id)
+            & (PaymentMethod.id != method.id)
+            & (PaymentMethod.enabled == True)  # noqa: E712
+        )
+        .order_by(PaymentMethod.created_at.desc())
+        .first()
+    )
+    PaymentMethod.update(is_default=False).where(PaymentMethod.id == method.id).execute()
+    if successor is not None:
+        make_default(successor)
+
+
+def set_enabled(method: PaymentMethod, enabled: bool) -> PaymentMethod:
+    """Disable (or re-enable) a method; the only method of a live subscription stays on."""
+    if not enabled and method.enabled:
+        if _needed_by_live_subscription(method):
+            raise Conflict(
+                "This is the only payment method for an active subscription. Add another one first."
+            )
+        _promote_another(method)
+        PaymentMethod.update(enabled=False, is_default=False).where(
+            PaymentMethod.id == method.id
+        ).execute()
+    elif enabled and not method.enabled:
+        PaymentMethod.update(enabled=True).where(PaymentMethod.id == method.id).execute()
+    return PaymentMethod.get_by_id(method.id)
+
+
+def remove(method: PaymentMethod) -> None:
+    """Delete a method for good; refused for the only method of a live subscription."""
+    if _needed_by_live_subscription(method):
+        raise Conflict(
+            "This is the only payment method for an active subscription. Add another one first."
+        )
+    _promote_another(method)
+    Subscription.update(payment_method=None).where(
+        Subscription.payment_method == method.id
+    ).execute()
+    method.delete_instance()
