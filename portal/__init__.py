@@ -4,7 +4,7 @@ from flask import Flask
 
 from portal import config as config_module
 from portal.db import bind, db
-from portal.extensions import csrf, limiter
+from portal.extensions import csrf, limiter, login_manager
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -13,18 +13,6 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config_module.load(config))
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
     bind(app.config["PORTAL_DATABASE_URL"])
-
-    csrf.init_app(app)
-    limiter.init_app(app)
-
-    from portal.api import bp as api_bp
-    from portal.cli import register_commands
-    from portal.web import install_web_basics
-
-    app.register_blueprint(api_bp)
-    csrf.exempt(api_bp)  # the JSON API is key-authenticated, never cookie-authenticated
-    install_web_basics(app)
-    register_commands(app)
 
     @app.before_request
     def _open_db():
@@ -35,4 +23,25 @@ def create_app(config: dict | None = None) -> Flask:
         if not db.is_closed():
             db.close()
 
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+
+    from portal import mail
+    from portal.api import bp as api_bp
+    from portal.cli import register_commands
+    from portal.customer import bp as customer_bp
+    from portal.devmail import register_devmail
+    from portal.logs import install_redaction
+    from portal.web import install_web_basics
+
+    install_web_basics(app)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)  # the JSON API is key-authenticated, never cookie-authenticated
+    app.register_blueprint(customer_bp)
+    mail.init_app(app)
+    mail.register_commands(app)
+    register_devmail(app)
+    register_commands(app)
+    install_redaction()
     return app

@@ -40,6 +40,16 @@ def _secret_key(env: str) -> str:
     return path.read_text().strip()
 
 
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number") from None
+
+
 def load(overrides: dict | None = None) -> dict:
     """Build the Flask config mapping from the environment, then apply overrides."""
     overrides = dict(overrides or {})
@@ -55,6 +65,17 @@ def load(overrides: dict | None = None) -> dict:
         "PORTAL_MAIL_FROM": os.environ.get("PORTAL_MAIL_FROM", "billing@localhost"),
         "RATELIMIT_STORAGE_URI": os.environ.get("PORTAL_RATELIMIT_STORAGE_URL", "memory://"),
         "PORTAL_API_RATE_LIMIT": os.environ.get("PORTAL_API_RATE_LIMIT", "600 per minute"),
+        "PORTAL_LINK_TTL_MINUTES": _int("PORTAL_LINK_TTL_MINUTES", 15),
+        "PORTAL_HANDOFF_TTL_MINUTES": _int("PORTAL_HANDOFF_TTL_MINUTES", 5),
+        "PORTAL_SESSION_IDLE_MINUTES": _int("PORTAL_SESSION_IDLE_MINUTES", 30),
+        "PORTAL_SESSION_MAX_HOURS": _int("PORTAL_SESSION_MAX_HOURS", 12),
+        "PORTAL_LINK_RATE_LIMIT_EMAIL": os.environ.get(
+            "PORTAL_LINK_RATE_LIMIT_EMAIL", "5 per hour"
+        ),
+        "PORTAL_LINK_RATE_LIMIT_IP": os.environ.get("PORTAL_LINK_RATE_LIMIT_IP", "20 per minute"),
+        "PORTAL_CONSUME_RATE_LIMIT_IP": os.environ.get(
+            "PORTAL_CONSUME_RATE_LIMIT_IP", "30 per minute"
+        ),
         "MAX_CONTENT_LENGTH": 256 * 1024,
         "JSON_SORT_KEYS": False,
         "DEBUG": False,
@@ -62,4 +83,9 @@ def load(overrides: dict | None = None) -> dict:
     if "SECRET_KEY" not in overrides:
         config["SECRET_KEY"] = _secret_key(env)
     config.update(overrides)
+    secure = config["PORTAL_ENV"] != "development"
+    config.setdefault("SESSION_COOKIE_SECURE", secure)
+    config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    config.setdefault("SESSION_COOKIE_NAME", "__Host-csrf" if secure else "csrf")
     return config

@@ -3,6 +3,7 @@
 from flask import request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
 
@@ -12,6 +13,22 @@ def _client_key() -> str:
 
 limiter = Limiter(key_func=_client_key, headers_enabled=False)
 csrf = CSRFProtect()
+login_manager = LoginManager()
+
+
+@login_manager.user_loader
+def _no_cookie_sessions(_user_id):
+    # Sign-in state lives in our own server-side session cookie, never in Flask's.
+    return None
+
+
+@login_manager.request_loader
+def _load_user(_request):
+    if request.blueprint == "customer":
+        from portal.customer.session import load_portal_user
+
+        return load_portal_user()
+    return None
 
 
 def api_key_identity() -> str:

@@ -1,9 +1,10 @@
 """App-wide web plumbing: trailing slashes on the API, security headers, error pages."""
 
-from flask import Flask, request
+from flask import Flask, abort, g, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from portal.api.envelope import error
+from portal.tenancy import allowed_base_hosts, custom_domain_company
 
 API_PREFIX = "/v1/api"
 
@@ -49,6 +50,21 @@ class StripApiTrailingSlash:
 
 def install_web_basics(app: Flask) -> None:
     app.wsgi_app = StripApiTrailingSlash(app.wsgi_app)
+    base_hosts = allowed_base_hosts(app.config["PORTAL_BASE_URL"], app.config["PORTAL_ENV"])
+
+    @app.before_request
+    def _resolve_host():
+        """Pages answer only on the portal's own host or a verified custom domain."""
+        if request.path.startswith(API_PREFIX) or request.path.startswith("/static/"):
+            return None
+        host = request.host.lower()
+        g.host_company = None
+        if host in base_hosts:
+            return None
+        g.host_company = custom_domain_company(host)
+        if g.host_company is None:
+            abort(421)
+        return None
 
     @app.after_request
     def _security_headers(response):
@@ -66,7 +82,13 @@ def install_web_basics(app: Flask) -> None:
     def _http_error(exc: HTTPException):
         if _wants_json():
             code = HTTP_CODES.get(exc.code, "BAD_REQUEST")
-            return error(exc.code or 400, code, exc.description or exc.name)
+            response = error(exc.code or 400, code, exc.description or exc.name)
+            if getattr(exc, "valid_methods", None):  # a 405 must say what is allowed
+                response.headers["Allow"] = ", ".join(exc.valid_methods)
+            return response
+        if exc.code == 429:
+            retry = exc.get_headers() and dict(exc.get_headers()).get("Retry-After", "60")
+            return render_template("errors/429.html", retry_after=retry or 60), 429
         return exc
 
     @app.errorhandler(500)

@@ -44,6 +44,8 @@ def app(database_url):
             "PORTAL_ENV": "testing",
             "PORTAL_DATABASE_URL": database_url,
             "PORTAL_BASE_URL": TEST_BASE_URL,
+            # Makes the test client send Host: portal.test (it does not restrict routing).
+            "SERVER_NAME": "portal.test",
             "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
             "RATELIMIT_STORAGE_URI": "memory://",
         }

@@ -1,6 +1,7 @@
 """Blueprint: the /v1/api JSON API (merchant key routes and portal-session routes)."""
 
 from . import (  # noqa: F401  (importing registers the routes)
+    access,
     coupons,
     customers,
     invoices,

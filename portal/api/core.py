@@ -7,7 +7,7 @@ from functools import wraps
 from flask import Blueprint, Response, current_app
 from pydantic import Field
 
-from portal.db import write_transaction
+from portal.db import db, write_transaction
 from portal.errors import DomainError
 from portal.extensions import api_key_identity, limiter
 
@@ -15,18 +15,23 @@ from .auth import authenticate_key
 from .envelope import ApiError, error, success
 from .idempotency import run_once
 from .registry import ROUTES, RouteSpec
-from .validation import Query, parse_body, parse_query
+from .validation import Body, Query, parse_body, parse_query
 
 bp = Blueprint("api", __name__, url_prefix="/v1/api")
 SESSION_AUTHENTICATORS = {}
 UNSAFE = {"POST", "PATCH", "PUT", "DELETE"}
 
 
+class _NoFields(Body):
+    """The body of a write route that takes none: empty or ``{}``, anything else is refused."""
+
+
 def _rate_limit() -> str:
     return current_app.config["PORTAL_API_RATE_LIMIT"]
 
 
-limiter.limit(_rate_limit, key_func=api_key_identity)(bp)
+# One budget per key across the whole API (a plain blueprint limit counts each route apart).
+limiter.shared_limit(_rate_limit, scope="api", key_func=api_key_identity)(bp)
 
 
 def _authenticate(auth: str) -> None:
@@ -38,7 +43,10 @@ def _authenticate(auth: str) -> None:
 
 def _execute(work) -> Response:
     try:
-        return work()
+        # A savepoint, so a refusal undoes the view's partial writes while the request's
+        # transaction still commits the idempotency record of the error response.
+        with db.atomic():
+            return work()
     except DomainError as exc:
         details = {"fields": exc.fields} if exc.fields else exc.details
         return error(exc.status, exc.code, exc.message, details)
@@ -56,6 +64,7 @@ def api_route(
     response=None,
     status: int = 200,
     paginated: bool = False,
+    limits=(),
 ):
     """Register ``fn`` as ``method rule``; ``fn`` gets path params plus ``body``/``query``."""
 
@@ -72,6 +81,8 @@ def api_route(
             _authenticate(auth)
             if body is not None:
                 kwargs["body"] = parse_body(body)
+            elif method in UNSAFE:
+                parse_body(_NoFields)
             if query is not None:
                 kwargs["query"] = parse_query(query)
             if method not in UNSAFE:
@@ -79,6 +90,8 @@ def api_route(
             with write_transaction():
                 return run_once(lambda: fn(**kwargs), _execute)
 
+        for limit in limits:
+            view = limit(view)
         bp.add_url_rule(rule, endpoint=f"{fn.__name__}", view_func=view, methods=[method])
         return fn
 

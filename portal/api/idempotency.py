@@ -50,7 +50,8 @@ def _claim(key: str, fingerprint: str):
 def run_once(work, to_response) -> Response:
     """Run ``work`` inside the caller's transaction, at most once per Idempotency-Key."""
     key = request.headers.get(HEADER)
-    if key is None:
+    if key is None or g.get("company") is None:
+        # Routes without a merchant (token exchanges) have no key space to record in.
         return to_response(work)
     if not key or len(key) > MAX_KEY_LENGTH:
         raise ApiError(400, "INVALID_IDEMPOTENCY_KEY", f"{HEADER} must be 1-255 characters.")

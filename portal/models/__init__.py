@@ -1,5 +1,6 @@
 """Peewee models. Every row belongs to exactly one company."""
 
+from .access import HandoffCode, LoginToken, OutboxMessage, PortalEvent, PortalSession
 from .base import BaseModel, JSONField, new_id, utcnow
 from .billing import (
     Charge,
@@ -9,6 +10,7 @@ from .billing import (
     Invoice,
     InvoiceLine,
     PaymentMethod,
+    PendingInvoiceItem,
     Price,
     Product,
     Subscription,
@@ -33,7 +35,13 @@ MODELS = [
     Discount,
     Invoice,
     InvoiceLine,
+    PendingInvoiceItem,
     Charge,
+    LoginToken,
+    HandoffCode,
+    PortalSession,
+    OutboxMessage,
+    PortalEvent,
 ]
 
 __all__ = [m.__name__ for m in MODELS] + ["BaseModel", "JSONField", "MODELS", "new_id", "utcnow"]

@@ -1,0 +1,223 @@
+"""Customer access: magic links, handoff codes and server-side portal sessions.
+
+Links are itsdangerous-signed with a salt used for nothing else and carry only a random
+nonce and the company id; the database keeps the nonce's SHA-256 and enforces single use
+with one conditional UPDATE, so a leaked signing key alone cannot mint a session.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from portal.models import Customer, HandoffCode, LoginToken, PortalSession, utcnow
+from portal.security import random_token, sha256_hex
+
+LINK_SALT = "portal-login-v1"
+DESTINATIONS = {
+    "home": "/portal",
+    "payment_methods": "/portal/payment-methods",
+    "billing_information": "/portal/billing-information",
+}
+
+
+class LinkInvalid(Exception):
+    """Tampered, unknown or foreign link: nothing to offer but the sign-in page."""
+
+
+class LinkSpent(Exception):
+    """A genuine link that expired, was used or was replaced: offer a fresh one."""
+
+    def __init__(self, row: LoginToken):
+        super().__init__("link expired or used")
+        self.row = row
+
+
+@dataclass(frozen=True)
+class Lifetimes:
+    link: timedelta
+    handoff: timedelta
+    idle: timedelta
+    absolute: timedelta
+
+    @classmethod
+    def from_config(cls, config) -> "Lifetimes":
+        return cls(
+            link=timedelta(minutes=config["PORTAL_LINK_TTL_MINUTES"]),
+            handoff=timedelta(minutes=config["PORTAL_HANDOFF_TTL_MINUTES"]),
+            idle=timedelta(minutes=config["PORTAL_SESSION_IDLE_MINUTES"]),
+            absolute=timedelta(hours=config["PORTAL_SESSION_MAX_HOURS"]),
+        )
+
+
+def _serializer(secret_key: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(
+        secret_key, salt=LINK_SALT, signer_kwargs={"digest_method": hashlib.sha256}
+    )
+
+
+def issue_link(secret_key, customer: Customer, destination, context, lifetimes, now=None):
+    """Mint a link for ``customer``; older unused links of that customer stop working."""
+    now = now or utcnow()
+    LoginToken.update(revoked_at=now).where(
+        (LoginToken.customer == customer)
+        & LoginToken.used_at.is_null()
+        & LoginToken.revoked_at.is_null()
+    ).execute()
+    nonce = random_token(32)
+    row = LoginToken.create(
+        company=customer.company_id,
+        customer=customer,
+        nonce_hash=sha256_hex(nonce),
+        destination=destination,
+        destination_context=context,
+        expires_at=now + lifetimes.link,
+    )
+    return _serializer(secret_key).dumps({"n": nonce, "c": customer.company_id}), row
+
+
+def read_link(secret_key: str, token: str, lifetimes: Lifetimes, now=None) -> LoginToken:
+    """The link's row if it can still be used. Never changes anything (GET/HEAD safe)."""
+    now = now or utcnow()
+    serializer = _serializer(secret_key)
+    max_age = int(lifetimes.link.total_seconds())
+    try:
+        payload = serializer.loads(token, max_age=max_age)
+    except SignatureExpired:
+        # Genuine but old: the signature still checks out without the age limit.
+        row = _row_for(serializer.loads(token))
+        raise (LinkSpent(row) if row else LinkInvalid()) from None
+    except BadSignature:
+        raise LinkInvalid() from None
+    row = _row_for(payload)
+    if row is None:
+        raise LinkInvalid()
+    if row.used_at or row.revoked_at or row.expires_at <= now:
+        raise LinkSpent(row)
+    return row
+
+
+def _row_for(payload) -> LoginToken | None:
+    if not isinstance(payload, dict) or not isinstance(payload.get("n"), str):
+        return None
+    row = LoginToken.get_or_none(LoginToken.nonce_hash == sha256_hex(payload["n"]))
+    if row is None or row.company_id != payload.get("c"):
+        return None
+    return row
+
+
+def consume_link(row: LoginToken, now=None) -> bool:
+    """Use the link up; True for exactly one caller however many race."""
+    now = now or utcnow()
+    changed = (
+        LoginToken.update(used_at=now)
+        .where(
+            (LoginToken.id == row.id)
+            & LoginToken.used_at.is_null()
+            & LoginToken.revoked_at.is_null()
+            & (LoginToken.expires_at > now)
+        )
+        .execute()
+    )
+    return changed == 1
+
+
+def issue_handoff(
+    customer: Customer, destination, context, lifetimes, now=None
+) -> tuple[str, HandoffCode]:
+    now = now or utcnow()
+    code = random_token(32)
+    row = HandoffCode.create(
+        company=customer.company_id,
+        customer=customer,
+        code_hash=sha256_hex(code),
+        destination=destination,
+        destination_context=context,
+        expires_at=now + lifetimes.handoff,
+    )
+    return code, row
+
+
+def exchange_handoff(code: str, now=None) -> HandoffCode | None:
+    """Use a handoff code up; None when unknown, expired or already used."""
+    now = now or utcnow()
+    if not isinstance(code, str) or not 16 <= len(code) <= 100:
+        return None
+    row = HandoffCode.get_or_none(HandoffCode.code_hash == sha256_hex(code))
+    if row is None:
+        return None
+    changed = (
+        HandoffCode.update(used_at=now)
+        .where(
+            (HandoffCode.id == row.id)
+            & HandoffCode.used_at.is_null()
+            & (HandoffCode.expires_at > now)
+        )
+        .execute()
+    )
+    return row if changed == 1 else None
+
+
+def start_session(customer_id, company_id, host, user_agent, lifetimes, now=None):
+    """A new server-side session with a fresh random id; returns (row, raw token)."""
+    now = now or utcnow()
+    raw = random_token(32)
+    row = PortalSession.create(
+        company=company_id,
+        customer=customer_id,
+        token_hash=sha256_hex(raw),
+        host=host,
+        last_seen_at=now,
+        expires_at=now + lifetimes.absolute,
+        user_agent=(user_agent or "")[:300] or None,
+    )
+    return row, raw
+
+
+def load_session(
+    raw: str, host: str | None, lifetimes: Lifetimes, now=None
+) -> PortalSession | None:
+    """The live session for ``raw`` on ``host``; expired ones are deleted on sight."""
+    now = now or utcnow()
+    if not raw or len(raw) > 100:
+        return None
+    row = PortalSession.get_or_none(PortalSession.token_hash == sha256_hex(raw))
+    if row is None or row.host != host:
+        return None
+    if row.expires_at <= now or row.last_seen_at + lifetimes.idle <= now:
+        PortalSession.delete().where(PortalSession.id == row.id).execute()
+        return None
+    if (now - row.last_seen_at).total_seconds() > 60:
+        # Sliding idle window, written at most once a minute per session.
+        PortalSession.update(last_seen_at=now).where(PortalSession.id == row.id).execute()
+        row.last_seen_at = now
+    return row
+
+
+def idle_deadline(row: PortalSession, lifetimes: Lifetimes) -> datetime:
+    return min(row.expires_at, row.last_seen_at + lifetimes.idle)
+
+
+def end_session(raw: str) -> bool:
+    if not raw:
+        return False
+    return PortalSession.delete().where(PortalSession.token_hash == sha256_hex(raw)).execute() == 1
+
+
+def end_customer_sessions(customer_id: str) -> None:
+    PortalSession.delete().where(PortalSession.customer == customer_id).execute()
+
+
+def destination_path(destination: str, context: str | None) -> str:
+    if context:
+        return f"/portal/invoices/{context}"
+    return DESTINATIONS.get(destination, "/portal")
+
+
+def mask_email(email: str | None) -> str:
+    """j•••@example.com: enough to recognise, not enough to harvest."""
+    if not email or "@" not in email:
+        return "your account"
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}•••@{domain}"

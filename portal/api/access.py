@@ -1,0 +1,216 @@
+"""Customer portal access over JSON: request-link, consume, handoff, sign-out, me."""
+
+from typing import Annotated, Literal
+
+from flask import current_app, g, request
+from pydantic import StringConstraints
+
+from portal import access
+from portal.billing.lookup import get_owned, get_referenced
+from portal.errors import ValidationFailed
+from portal.models import Company, Customer
+from portal.ratelimits import consume_limit, link_email_limit, link_ip_limit
+from portal.signin import consume, exchange, lifetimes, record_event, request_link
+from portal.tenancy import origin_for
+from portal.timefmt import iso
+
+from . import schemas
+from .core import SESSION_AUTHENTICATORS, api_route
+from .customers import render
+from .envelope import ApiError, success
+from .fields import Email, Id
+from .schemas import Shape
+from .validation import Body
+
+Destination = Literal["home", "payment_methods", "billing_information"]
+Secret = Annotated[str, StringConstraints(min_length=1, max_length=400)]
+
+
+class LinkRequest(Body):
+    company_id: Id
+    email: Email
+    destination: Destination = "home"
+    destination_context: Id | None = None
+
+
+class TokenBody(Body):
+    token: Secret
+
+
+class CodeBody(Body):
+    code: Secret
+
+
+class HandoffRequest(Body):
+    customer_id: Id
+    destination: Destination = "home"
+    destination_context: Id | None = None
+
+
+class Requested(Shape):
+    requested: bool
+
+
+class SessionOut(Shape):
+    session_token: str
+    expires_at: str
+    customer_id: str
+    company_id: str
+    destination: str
+
+
+class HandoffOut(Shape):
+    url: str
+    code: str
+    expires_at: str
+
+
+class Me(Shape):
+    customer: schemas.Customer
+    company: dict
+
+
+def _authenticate_session() -> None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, raw = header.partition(" ")
+    if scheme.lower() != "bearer" or not raw.strip():
+        raise ApiError(401, "AUTHENTICATION_REQUIRED", "Send the portal session as a Bearer token.")
+    row = access.load_session(raw.strip(), None, lifetimes())
+    if row is None:
+        raise ApiError(401, "INVALID_SESSION", "The portal session has expired or was signed out.")
+    g.portal_session, g.portal_token = row, raw.strip()
+    g.company = Company.get_by_id(row.company_id)
+
+
+SESSION_AUTHENTICATORS["session"] = _authenticate_session
+
+
+def _session_payload(session, raw, destination: str) -> dict:
+    return {
+        "session_token": raw,
+        "expires_at": iso(session.expires_at),
+        "customer_id": session.customer_id,
+        "company_id": session.company_id,
+        "destination": destination,
+    }
+
+
+@api_route(
+    "/customer-portal/access/request-link",
+    "POST",
+    auth="publishable",
+    summary="Email a customer a magic sign-in link (same answer for unknown emails)",
+    tag="Customer portal access",
+    body=LinkRequest,
+    response=Requested,
+    limits=(link_ip_limit, link_email_limit),
+)
+def request_link_route(body: LinkRequest):
+    if body.company_id != g.company.id:
+        raise ValidationFailed.field("company_id", "This key belongs to another company.")
+    request_link(g.company, body.email, body.destination, body.destination_context)
+    return success(
+        {"requested": True},
+        message="If that address belongs to a customer, a sign-in link is on its way.",
+    )
+
+
+@api_route(
+    "/customer-portal/access/consume",
+    "POST",
+    auth="none",
+    summary="Exchange a magic-link token for a portal session",
+    tag="Customer portal access",
+    body=TokenBody,
+    response=SessionOut,
+    limits=(consume_limit,),
+)
+def consume_route(body: TokenBody):
+    try:
+        row = access.read_link(current_app.config["SECRET_KEY"], body.token, lifetimes())
+    except (access.LinkInvalid, access.LinkSpent):
+        raise ApiError(
+            401, "INVALID_TOKEN", "This link is invalid, expired or already used."
+        ) from None
+    started = consume(row, None)
+    if started is None:
+        raise ApiError(401, "INVALID_TOKEN", "This link is invalid, expired or already used.")
+    session, raw = started
+    return success(_session_payload(session, raw, row.destination), message="Signed in")
+
+
+@api_route(
+    "/customer-portal/access/handoff",
+    "POST",
+    summary="Mint a one-time URL that signs a known customer into the hosted portal",
+    tag="Customer portal access",
+    body=HandoffRequest,
+    response=HandoffOut,
+    status=201,
+)
+def handoff_route(body: HandoffRequest):
+    customer = get_referenced(Customer, g.company, body.customer_id, "customer_id")
+    code, row = access.issue_handoff(
+        customer, body.destination, body.destination_context, lifetimes()
+    )
+    origin = origin_for(g.company.id, current_app.config["PORTAL_BASE_URL"])
+    return success(
+        {"url": f"{origin}/portal/handoff/{code}", "code": code, "expires_at": iso(row.expires_at)},
+        message="Handoff link created",
+        status=201,
+    )
+
+
+@api_route(
+    "/customer-portal/access/handoff/exchange",
+    "POST",
+    auth="none",
+    summary="Exchange a handoff code for a portal session",
+    tag="Customer portal access",
+    body=CodeBody,
+    response=SessionOut,
+    limits=(consume_limit,),
+)
+def exchange_route(body: CodeBody):
+    result = exchange(body.code, None)
+    if result is None:
+        raise ApiError(401, "INVALID_TOKEN", "This code is invalid, expired or already used.")
+    row, session, raw = result
+    return success(_session_payload(session, raw, row.destination), message="Signed in")
+
+
+@api_route(
+    "/customer-portal/access/sign-out",
+    "POST",
+    auth="session",
+    summary="End the portal session",
+    tag="Customer portal access",
+    response=Requested,
+)
+def sign_out_route():
+    session = g.portal_session
+    access.end_session(g.portal_token)
+    record_event(session.company_id, session.customer_id, "auth.sign_out", {"api": True})
+    return success({"requested": True}, message="Signed out")
+
+
+@api_route(
+    "/customer-portal/me",
+    "GET",
+    auth="session",
+    summary="The signed-in customer",
+    tag="Customer portal",
+    response=Me,
+)
+def me_route():
+    customer = get_owned(Customer, g.company, g.portal_session.customer_id, "customer")
+    return success(
+        {
+            "customer": render(customer),
+            "company": {
+                "id": g.company.id,
+                "name": g.company.name,
+                "brand_color": g.company.brand_color,
+            },
+        }
+    )

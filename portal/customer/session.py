@@ -1,0 +1,110 @@
+"""The portal session cookie, Flask-Login integration and the signed-in guard."""
+
+from functools import wraps
+
+from flask import current_app, g, redirect, request, url_for
+from flask_login import UserMixin
+
+from portal import access
+from portal.models import Customer
+from portal.signin import lifetimes
+
+COMPANY_COOKIE = "portal_company"
+
+
+class PortalUser(UserMixin):
+    """The signed-in customer, scoped to one company through its session row."""
+
+    def __init__(self, session):
+        self.session = session
+        self.company_id = session.company_id
+        self.customer_id = session.customer_id
+
+    def get_id(self) -> str:
+        return self.session.id
+
+    @property
+    def customer(self) -> Customer:
+        if not hasattr(self, "_customer"):
+            self._customer = Customer.get_by_id(self.customer_id)
+        return self._customer
+
+
+def cookie_name() -> str:
+    return (
+        "portal_sid" if current_app.config["PORTAL_ENV"] == "development" else "__Host-portal_sid"
+    )
+
+
+def _secure() -> bool:
+    return current_app.config["PORTAL_ENV"] != "development"
+
+
+def current_session():
+    """The live session for this request's cookie and Host, else None."""
+    if "portal_session" not in g:
+        raw = request.cookies.get(cookie_name(), "")
+        row = access.load_session(raw, request.host.lower(), lifetimes()) if raw else None
+        host_company = g.get("host_company")
+        if row is not None and host_company is not None and row.company_id != host_company.id:
+            row = None
+        g.portal_session = row
+    return g.portal_session
+
+
+def load_portal_user():
+    row = current_session()
+    return PortalUser(row) if row else None
+
+
+def set_session_cookie(response, raw: str, company_id: str) -> None:
+    lives = lifetimes()
+    response.set_cookie(
+        cookie_name(),
+        raw,
+        max_age=int(lives.absolute.total_seconds()),
+        path="/",
+        secure=_secure(),
+        httponly=True,
+        samesite="Lax",
+    )
+    # Not a secret: only remembers whose sign-in page to show when the session ends.
+    response.set_cookie(
+        COMPANY_COOKIE,
+        company_id,
+        max_age=30 * 24 * 3600,
+        path="/",
+        secure=_secure(),
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def clear_session_cookie(response) -> None:
+    response.delete_cookie(cookie_name(), path="/", secure=_secure(), httponly=True, samesite="Lax")
+    response.headers["Clear-Site-Data"] = '"cookies", "storage"'
+
+
+def sign_in_url_for(company_id: str | None) -> str:
+    if g.get("host_company") is not None:
+        return url_for("customer.custom_domain_root")
+    if company_id:
+        return url_for("customer.sign_in", company_id=company_id)
+    return url_for("customer.session_ended")
+
+
+def signed_in(view):
+    """Only for a signed-in customer; others go to their merchant's sign-in page."""
+
+    @wraps(view)
+    def guarded(*args, **kwargs):
+        from flask_login import current_user
+
+        if not current_user.is_authenticated:
+            response = redirect(sign_in_url_for(request.cookies.get(COMPANY_COOKIE)), 303)
+            if request.headers.get("HX-Request"):
+                response.headers["HX-Redirect"] = response.location
+            return response
+        return view(*args, **kwargs)
+
+    return guarded

@@ -1,0 +1,190 @@
+"""Hosted sign-in: the shareable sign-in page, the link confirm page, handoff, sign-out."""
+
+from flask import abort, current_app, g, redirect, render_template, request
+
+from portal import access
+from portal.customer import bp
+from portal.customer.forms import ButtonForm, SignInForm
+from portal.customer.session import (
+    clear_session_cookie,
+    current_session,
+    set_session_cookie,
+    sign_in_url_for,
+)
+from portal.db import write_transaction
+from portal.extensions import limiter
+from portal.models import Company, Customer
+from portal.ratelimits import consume_limit, link_email_limit, link_ip_limit
+from portal.signin import consume, exchange, lifetimes, record_event, request_link
+from portal.tenancy import expected_host
+
+
+def _company_or_404(company_id: str) -> Company:
+    host_company = g.get("host_company")
+    if host_company is not None:
+        if company_id != host_company.id:
+            abort(404)
+        return host_company
+    company = Company.get_or_none(Company.id == company_id) if len(company_id) <= 64 else None
+    if company is None:
+        abort(404)
+    return company
+
+
+def _sign_in_page(company: Company):
+    form = SignInForm()
+    if form.validate_on_submit():
+        destination = (
+            form.destination.data if form.destination.data in access.DESTINATIONS else "home"
+        )
+        request_link(company, form.email.data, destination)
+        return render_template("customer/check_inbox.html", company=company), 200
+    status = 422 if request.method == "POST" else 200
+    return render_template("customer/sign_in.html", company=company, form=form), status
+
+
+@bp.route("/p/<company_id>", methods=["GET", "POST"])
+@link_ip_limit
+@link_email_limit
+def sign_in(company_id):
+    return _sign_in_page(_company_or_404(company_id))
+
+
+@bp.route("/", methods=["GET", "POST"])
+@link_ip_limit
+@link_email_limit
+def custom_domain_root():
+    company = g.get("host_company")
+    if company is None:
+        if request.method == "POST":
+            abort(405)
+        return render_template("customer/landing.html")
+    return _sign_in_page(company)
+
+
+def _read_link_for_this_host(token: str):
+    row = access.read_link(current_app.config["SECRET_KEY"], token, lifetimes())
+    if request.host.lower() != expected_host(row.company_id, current_app.config["PORTAL_BASE_URL"]):
+        raise access.LinkInvalid()
+    return row
+
+
+def _spent_page(row):
+    company = Company.get_by_id(row.company_id)
+    return render_template("customer/link_spent.html", company=company, form=ButtonForm()), 410
+
+
+@bp.route("/portal/access/<token>", methods=["GET"])
+@limiter.exempt
+def confirm_link(token):
+    """Validate only: mail scanners fetch links, so GET and HEAD never use the token up."""
+    try:
+        row = _read_link_for_this_host(token)
+    except access.LinkSpent as spent:
+        return _spent_page(spent.row)
+    except access.LinkInvalid:
+        return render_template("customer/link_invalid.html"), 404
+    customer = Customer.get_by_id(row.customer_id)
+    return render_template(
+        "customer/confirm.html",
+        company=Company.get_by_id(row.company_id),
+        masked_email=access.mask_email(customer.email),
+        form=ButtonForm(),
+    )
+
+
+@bp.route("/portal/access/<token>", methods=["POST"])
+@consume_limit
+def consume_link(token):
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        row = _read_link_for_this_host(token)
+    except access.LinkSpent as spent:
+        return _spent_page(spent.row)
+    except access.LinkInvalid:
+        return render_template("customer/link_invalid.html"), 404
+    started = consume(row, request.host.lower())
+    if started is None:
+        return _spent_page(row)
+    _session, raw = started
+    response = redirect(access.destination_path(row.destination, row.destination_context), 303)
+    set_session_cookie(response, raw, row.company_id)
+    return response
+
+
+@bp.route("/portal/access/<token>/renew", methods=["POST"])
+@link_ip_limit
+def renew_link(token):
+    """One click from an expired or used link to a fresh one in the inbox."""
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        row = _read_link_for_this_host(token)
+    except access.LinkSpent as spent:
+        row = spent.row
+    except access.LinkInvalid:
+        return render_template("customer/link_invalid.html"), 404
+    company = Company.get_by_id(row.company_id)
+    customer = Customer.get_by_id(row.customer_id)
+    if customer.email:
+        request_link(company, customer.email, row.destination, row.destination_context)
+    return render_template("customer/check_inbox.html", company=company)
+
+
+@bp.route("/portal/handoff/<code>", methods=["GET"])
+@consume_limit
+def handoff(code):
+    """A one-time URL the merchant's server minted: straight into the portal."""
+    if request.method == "HEAD":
+        abort(405)
+    result = exchange(code, request.host.lower())
+    if result is None:
+        return render_template("customer/link_invalid.html"), 404
+    row, _session, raw = result
+    if request.host.lower() != expected_host(row.company_id, current_app.config["PORTAL_BASE_URL"]):
+        with write_transaction():
+            access.end_session(raw)
+        return render_template("customer/link_invalid.html"), 404
+    response = redirect(access.destination_path(row.destination, row.destination_context), 303)
+    set_session_cookie(response, raw, row.company_id)
+    return response
+
+
+@bp.route("/portal/sign-out", methods=["POST"])
+def sign_out():
+    session = current_session()
+    company_id = session.company_id if session else request.cookies.get("portal_company")
+    if session is not None:
+        from portal.customer.session import cookie_name
+
+        with write_transaction():
+            access.end_session(request.cookies.get(cookie_name(), ""))
+            record_event(session.company_id, session.customer_id, "auth.sign_out")
+    response = redirect(sign_in_url_for(company_id) + "?signed_out=1", 303)
+    clear_session_cookie(response)
+    return response
+
+
+@bp.route("/portal/session-ended")
+def session_ended():
+    return render_template("customer/session_ended.html")
+
+
+@bp.route("/brand/<company_id>.css")
+@limiter.exempt
+def brand_css(company_id):
+    """The brand colour as a stylesheet, so pages need no inline styles under the CSP."""
+    company = _company_or_404(company_id)
+    color = company.brand_color if _is_hex_color(company.brand_color) else "#4338ca"
+    response = current_app.response_class(f":root{{--brand:{color}}}\n", mimetype="text/css")
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+def _is_hex_color(value: str) -> bool:
+    return (
+        len(value) == 7
+        and value[0] == "#"
+        and all(c in "0123456789abcdefABCDEF" for c in value[1:])
+    )

@@ -1,0 +1,39 @@
+"""Sign-in rate limits, shared by the hosted pages and the JSON API (same buckets)."""
+
+from flask import current_app, g, request
+
+from portal.extensions import _client_key, limiter
+from portal.security import sha256_hex
+
+
+def _email_key() -> str:
+    """Bucket per (company, address): the address comes from the form or the JSON body."""
+    email = request.form.get("email")
+    host_company = g.get("host_company")
+    company = (request.view_args or {}).get("company_id") or (
+        host_company.id if host_company else ""
+    )
+    if email is None:
+        body = request.get_json(silent=True)
+        if isinstance(body, dict):
+            email, company = body.get("email"), body.get("company_id", "")
+    if not isinstance(email, str) or not email.strip():
+        return f"ip:{_client_key()}"
+    return f"email:{company}:{sha256_hex(email.strip().lower())}"
+
+
+link_email_limit = limiter.shared_limit(
+    lambda: current_app.config["PORTAL_LINK_RATE_LIMIT_EMAIL"],
+    scope="link-email",
+    key_func=_email_key,
+    methods=["POST"],
+)
+link_ip_limit = limiter.shared_limit(
+    lambda: current_app.config["PORTAL_LINK_RATE_LIMIT_IP"],
+    scope="link-ip",
+    methods=["POST"],
+)
+consume_limit = limiter.shared_limit(
+    lambda: current_app.config["PORTAL_CONSUME_RATE_LIMIT_IP"],
+    scope="consume-ip",
+)

@@ -1,0 +1,113 @@
+"""The sign-in flow shared by the hosted pages and the JSON API: request, consume, events."""
+
+from flask import after_this_request, current_app, request
+
+from portal import access, mail
+from portal.db import write_transaction
+from portal.models import Company, Customer, PortalEvent
+from portal.tenancy import origin_for
+
+
+def lifetimes() -> access.Lifetimes:
+    return access.Lifetimes.from_config(current_app.config)
+
+
+def record_event(company_id, customer_id, action, details=None, subscription_id=None) -> None:
+    PortalEvent.create(
+        company=company_id,
+        customer=customer_id,
+        subscription_id=subscription_id,
+        action=action,
+        details=details,
+        ip=request.remote_addr if request else None,
+        user_agent=(request.user_agent.string[:300] or None) if request else None,
+    )
+
+
+def find_customer(company: Company, email: str) -> Customer | None:
+    return (
+        Customer.select()
+        .where((Customer.company == company) & (Customer.email == email.strip().lower()))
+        .order_by(Customer.created_at.desc())
+        .first()
+    )
+
+
+def request_link(company: Company, email: str, destination="home", context=None) -> None:
+    """Email a sign-in link if ``email`` is a customer; look the same either way.
+
+    Both paths run the same lookups and one commit; the mail leaves after the response.
+    """
+    lives = lifetimes()
+    queued = []
+    with write_transaction():
+        customer = find_customer(company, email)
+        if customer is None:
+            record_event(company.id, None, "auth.link_requested", {"known": False})
+        else:
+            token, row = access.issue_link(
+                current_app.config["SECRET_KEY"], customer, destination, context, lives
+            )
+            origin = origin_for(company.id, current_app.config["PORTAL_BASE_URL"])
+            link = f"{origin}/portal/access/{token}"
+            message = mail.enqueue(
+                company=company,
+                kind="sign_in",
+                to=customer.email,
+                template="sign_in",
+                subject=f"Your sign-in link for {company.name} billing",
+                context={
+                    "company_name": company.name,
+                    "brand_color": company.brand_color,
+                    "portal_header": _portal_header(company),
+                    "link": link,
+                    "minutes": int(lives.link.total_seconds() // 60),
+                    "greeting_name": customer.first_name,
+                },
+                dedupe_key=f"sign_in:{row.id}",
+            )
+            queued.append(message.id)
+            record_event(company.id, customer.id, "auth.link_issued", {"destination": destination})
+    if queued:
+        app = current_app._get_current_object()
+
+        @after_this_request
+        def _send_after_commit(response):
+            # Runs once the view returned, i.e. after the transaction committed.
+            mail.send_soon(app, queued)
+            return response
+
+
+def _portal_header(company: Company) -> str | None:
+    from portal.portal_config import get_config, settings_of
+
+    return settings_of(get_config(company))["portal_header"]
+
+
+def consume(row, host: str | None):
+    """Use a link up and open a session; None if another request won the race."""
+    lives = lifetimes()
+    with write_transaction():
+        if not access.consume_link(row):
+            return None
+        session, raw = access.start_session(
+            row.customer_id, row.company_id, host, request.user_agent.string, lives
+        )
+        record_event(row.company_id, row.customer_id, "auth.link_redeemed", {"api": host is None})
+    return session, raw
+
+
+def exchange(code: str, host: str | None):
+    """Use a handoff code up and open a session; None when the code is not usable."""
+    lives = lifetimes()
+    with write_transaction():
+        row = access.exchange_handoff(code)
+        if row is None:
+            return None
+        session, raw = access.start_session(
+            row.customer_id, row.company_id, host, request.user_agent.string, lives
+        )
+        record_event(
+            row.company_id, row.customer_id, "auth.handoff_redeemed", {"api": host is None}
+        )
+    return row, session, raw

@@ -1,0 +1,171 @@
+"""Browser journeys: Debian's Chromium driven by Playwright against a live server.
+
+By default a server is started in-process on 127.0.0.1 with a real SMTP sink (aiosmtpd).
+QA can aim the same journeys at a deployment with ``--base-url`` plus the merchant's keys in
+E2E_COMPANY_ID / E2E_SECRET_KEY / E2E_PUBLISHABLE_KEY, and the deployment's SMTP pointed at
+the sink on E2E_SMTP_PORT. Journeys touch the app only through the merchant API and the browser.
+"""
+
+import email
+import os
+import socket
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from email import policy
+
+import httpx
+import pytest
+from aiosmtpd.controller import Controller
+from werkzeug.serving import make_server
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+class Inbox:
+    """Messages received by the SMTP sink, parsed."""
+
+    def __init__(self):
+        self.messages = []
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd hook name)
+        parsed = email.message_from_bytes(envelope.content, policy=policy.default)
+        with self._lock:
+            self.messages.append(parsed)
+        return "250 OK"
+
+    def wait_for(self, to: str, *, after: int = 0, timeout: float = 15.0):
+        """The first message to ``to`` beyond the first ``after`` ones sent there."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                mine = [m for m in self.messages if to.lower() in str(m["To"]).lower()]
+            if len(mine) > after:
+                return mine[after]
+            time.sleep(0.1)
+        raise AssertionError(f"no email to {to} within {timeout}s")
+
+    def count(self, to: str) -> int:
+        with self._lock:
+            return sum(1 for m in self.messages if to.lower() in str(m["To"]).lower())
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def inbox():
+    box = Inbox()
+    port = int(os.environ.get("E2E_SMTP_PORT") or _free_port())
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    box.port = port
+    yield box
+    controller.stop()
+
+
+@dataclass
+class Deployment:
+    url: str
+    company_id: str
+    secret: str
+    publishable: str
+    api: httpx.Client = field(init=False)
+
+    def __post_init__(self):
+        self.api = httpx.Client(
+            base_url=f"{self.url}/v1/api", headers={"x-easy-api-key": self.secret}, timeout=15
+        )
+
+    def call(self, method: str, path: str, json=None) -> dict:
+        response = self.api.request(method, path, json=json)
+        assert response.status_code < 300, response.text
+        return response.json()["data"]
+
+
+def _serve_locally(inbox, database_url):
+    from portal import create_app
+    from portal.cli import init_schema
+
+    port = _free_port()
+    app = create_app(
+        {
+            "PORTAL_ENV": "testing",
+            "PORTAL_DATABASE_URL": database_url,
+            "PORTAL_BASE_URL": f"http://127.0.0.1:{port}",
+            "PORTAL_SMTP_URL": f"smtp://127.0.0.1:{inbox.port}",
+            "SECRET_KEY": uuid.uuid4().hex * 2,
+        }
+    )
+    init_schema()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return app, server, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="session")
+def deployment_url(pytestconfig, inbox, database_url):
+    base = pytestconfig.getoption("--base-url")
+    if base:
+        yield base.rstrip("/")
+        return
+    _app, server, url = _serve_locally(inbox, database_url)
+    yield url
+    server.shutdown()
+
+
+@pytest.fixture
+def merchant_site(pytestconfig, deployment_url):
+    """A merchant account to drive through the API: a fresh one per journey when local."""
+    if pytestconfig.getoption("--base-url"):
+        return Deployment(
+            deployment_url,
+            os.environ["E2E_COMPANY_ID"],
+            os.environ["E2E_SECRET_KEY"],
+            os.environ["E2E_PUBLISHABLE_KEY"],
+        )
+    from portal.db import db
+    from portal.merchants import create_merchant
+
+    with db.connection_context():
+        company, secret, publishable = create_merchant(
+            f"Journey {uuid.uuid4().hex[:6]}",
+            f"{uuid.uuid4().hex[:10]}@merchant.example",
+            "pw-123456789",
+        )
+    return Deployment(deployment_url, company.id, secret, publishable)
+
+
+@pytest.fixture
+def browser_context_args(browser_context_args, deployment_url):
+    return {**browser_context_args, "base_url": deployment_url}
+
+
+def unique_email(prefix: str = "customer") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}@example.com"
