@@ -31,6 +31,8 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.api import bp as api_bp
     from portal.cli import register_commands
     from portal.customer import bp as customer_bp
+    from portal.customer import filters as customer_filters
+    from portal.customer.shell import htmx
     from portal.devmail import register_devmail
     from portal.logs import install_redaction
     from portal.web import install_web_basics
@@ -39,6 +41,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the JSON API is key-authenticated, never cookie-authenticated
     app.register_blueprint(customer_bp)
+    customer_filters.install(app)
+    htmx.init_app(app)
     mail.init_app(app)
     mail.register_commands(app)
     register_devmail(app)

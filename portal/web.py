@@ -74,7 +74,8 @@ def install_web_basics(app: Flask) -> None:
             response.headers.setdefault(
                 "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
             )
-        if request.path.startswith(API_PREFIX):
+        if request.path.startswith((API_PREFIX, "/portal")):
+            # Billing data must not sit in shared or browser caches.
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 

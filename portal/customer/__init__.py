@@ -4,4 +4,10 @@ from flask import Blueprint
 
 bp = Blueprint("customer", __name__)
 
-from . import pages, signin_views  # noqa: E402,F401  (importing registers the routes)
+from . import (  # noqa: E402,F401  (importing registers the routes)
+    billing_views,
+    home,
+    invoice_views,
+    payment_views,
+    signin_views,
+)

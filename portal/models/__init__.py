@@ -1,6 +1,14 @@
 """Peewee models. Every row belongs to exactly one company."""
 
-from .access import HandoffCode, LoginToken, OutboxMessage, PortalEvent, PortalSession
+from .access import (
+    EmailChange,
+    FormNonce,
+    HandoffCode,
+    LoginToken,
+    OutboxMessage,
+    PortalEvent,
+    PortalSession,
+)
 from .base import BaseModel, JSONField, new_id, utcnow
 from .billing import (
     Charge,
@@ -42,6 +50,8 @@ MODELS = [
     PortalSession,
     OutboxMessage,
     PortalEvent,
+    EmailChange,
+    FormNonce,
 ]
 
 __all__ = [m.__name__ for m in MODELS] + ["BaseModel", "JSONField", "MODELS", "new_id", "utcnow"]

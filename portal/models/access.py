@@ -79,3 +79,22 @@ class PortalEvent(BaseModel):
 
     class Meta:
         indexes = ((("company", "created_at"), False), (("company", "action"), False))
+
+
+class EmailChange(BaseModel):
+    """A customer's new billing email, waiting for the new address to confirm it."""
+
+    company = ForeignKeyField(Company, on_delete="CASCADE")
+    customer = ForeignKeyField(Customer, on_delete="CASCADE")
+    new_email = CharField(max_length=254)
+    token_hash = CharField(max_length=64, unique=True)
+    expires_at = DateTimeField()
+    used_at = DateTimeField(null=True)
+
+
+class FormNonce(BaseModel):
+    """One-time token of a rendered portal form: a replayed submit finds it taken."""
+
+    company = ForeignKeyField(Company, on_delete="CASCADE")
+    nonce = CharField(max_length=64, unique=True)
+    action = CharField(max_length=60)

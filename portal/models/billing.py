@@ -176,6 +176,23 @@ class InvoiceLine(BaseModel):
     price = ForeignKeyField(Price, null=True, on_delete="SET NULL")
 
 
+class PendingInvoiceItem(BaseModel):
+    """A proration line waiting for the subscription's next renewal invoice (invoice set
+    once it is billed)."""
+
+    company = ForeignKeyField(Company, on_delete="CASCADE")
+    subscription = ForeignKeyField(Subscription, backref="pending_items", on_delete="CASCADE")
+    description = CharField(max_length=500)
+    quantity = IntegerField(default=1)
+    unit_amount = BigIntegerField()
+    amount = BigIntegerField()
+    proration = BooleanField(default=True)
+    period_start = DateTimeField(null=True)
+    period_end = DateTimeField(null=True)
+    price = ForeignKeyField(Price, null=True, on_delete="SET NULL")
+    invoice = ForeignKeyField(Invoice, null=True, on_delete="SET NULL")
+
+
 class Charge(BaseModel):
     """One attempt to collect an invoice through the gateway."""
 

@@ -1,0 +1,189 @@
+"""Billing information: edit with per-field saves (htmx) or one form; email changes confirm."""
+
+from flask import (
+    abort,
+    after_this_request,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+
+from portal import billing_info, mail
+from portal.customer import bp
+from portal.customer.session import signed_in
+from portal.db import write_transaction
+from portal.errors import Conflict, ValidationFailed
+from portal.models import Company, Customer
+from portal.signin import record_event
+from portal.tenancy import origin_for
+
+from .forms import BillingForm, ButtonForm, EmailForm
+from .shell import claim_nonce, htmx, new_nonce, render_portal, render_region
+
+TEMPLATE = "customer/billing_information.html"
+
+
+def _billing_form(customer: Customer, formdata=None) -> BillingForm:
+    form = BillingForm(formdata=formdata, obj=None if formdata else customer, prefix="bi")
+    if formdata is None:
+        form.version.data = customer.version
+        form.country.data = customer.country or ""
+    return form
+
+
+def _context(form=None, email_form=None, conflict=None) -> dict:
+    customer = Customer.get_by_id(current_user.customer_id)
+    return {
+        "form": form or _billing_form(customer),
+        "email_form": email_form
+        or EmailForm(formdata=None, prefix="em", data={"email": customer.email}),
+        "nonce": new_nonce,
+        "conflict": conflict,
+        "customer": customer,
+    }
+
+
+@bp.route("/portal/billing-information")
+@signed_in
+def billing_information():
+    return render_portal(TEMPLATE, **_context())
+
+
+def _changes(form: BillingForm) -> dict:
+    return {name: form[name].data or "" for name in BillingForm.FIELDS}
+
+
+@bp.route("/portal/billing-information", methods=["POST"])
+@signed_in
+def save_billing_information():
+    form = _billing_form(current_user.customer, request.form)
+    if form.validate_on_submit():
+        try:
+            version = int(form.version.data) if str(form.version.data or "").isdigit() else None
+            with write_transaction():
+                if claim_nonce(form.form_nonce.data, "billing_information"):
+                    billing_info.update(
+                        current_user.customer, _changes(form), expected_version=version
+                    )
+                    record_event(
+                        current_user.company_id,
+                        current_user.customer_id,
+                        "billing_information.updated",
+                        {"fields": sorted(_changes(form))},
+                    )
+            flash("Billing information saved.")
+            return redirect(url_for("customer.billing_information"), 303)
+        except ValidationFailed as exc:
+            for name, message in exc.fields.items():
+                form[name].errors.append(message)
+        except Conflict as exc:
+            fresh = _billing_form(Customer.get_by_id(current_user.customer_id))
+            return render_portal(TEMPLATE, status=409, **_context(form=fresh, conflict=exc.message))
+    return render_portal(TEMPLATE, status=422, **_context(form=form))
+
+
+@bp.route("/portal/billing-information/field/<name>", methods=["POST"])
+@signed_in
+def save_field(name):
+    """htmx: validate and save one field as soon as it changes; answer with that field."""
+    if name not in BillingForm.FIELDS:
+        abort(404)
+    form = _billing_form(current_user.customer, request.form)
+    field = form[name]
+    saved = False
+    # CSRFProtect has already checked the token (htmx sends it as a header).
+    if field.validate(form):
+        try:
+            with write_transaction():
+                billing_info.update(current_user.customer, {name: field.data or ""})
+                record_event(
+                    current_user.company_id,
+                    current_user.customer_id,
+                    "billing_information.updated",
+                    {"fields": [name]},
+                )
+            saved = True
+        except ValidationFailed as exc:
+            field.errors = [exc.fields.get(name, exc.message)]
+    return render_template(
+        "customer/_billing_field.html", field=field, saved=saved, nonce=new_nonce
+    )
+
+
+@bp.route("/portal/billing-information/email", methods=["POST"])
+@signed_in
+def change_email():
+    email_form = EmailForm(prefix="em")
+    if email_form.validate_on_submit():
+        try:
+            with write_transaction():
+                if claim_nonce(email_form.form_nonce.data, "email_change"):
+                    _send_email_confirmation(email_form.email.data)
+            flash(
+                f"We sent a confirmation link to {email_form.email.data}. "
+                "Your billing email changes once you open it."
+            )
+            if htmx:
+                return render_region(TEMPLATE, "email_region", **_context())
+            return redirect(url_for("customer.billing_information"), 303)
+        except ValidationFailed as exc:
+            email_form.email.errors.append(exc.fields.get("email", exc.message))
+    if htmx:
+        return render_region(TEMPLATE, "email_region", **_context(email_form=email_form))
+    return render_portal(TEMPLATE, status=422, **_context(email_form=email_form))
+
+
+def _send_email_confirmation(new_email: str) -> None:
+    customer = current_user.customer
+    company = Company.get_by_id(current_user.company_id)
+    token, row = billing_info.start_email_change(customer, new_email)
+    origin = origin_for(company.id, current_app.config["PORTAL_BASE_URL"])
+    message = mail.enqueue(
+        company=company,
+        kind="email_change",
+        to=row.new_email,
+        template="email_change",
+        subject=f"Confirm your new billing email for {company.name}",
+        context={
+            "company_name": company.name,
+            "brand_color": company.brand_color,
+            "link": f"{origin}/portal/confirm-email/{token}",
+            "minutes": int(billing_info.EMAIL_CHANGE_LIFETIME.total_seconds() // 60),
+            "new_email": row.new_email,
+        },
+        dedupe_key=f"email_change:{row.id}",
+    )
+    record_event(company.id, customer.id, "billing_information.email_change_requested")
+    app = current_app._get_current_object()
+
+    @after_this_request
+    def _send(response):
+        mail.send_soon(app, [message.id])
+        return response
+
+
+@bp.route("/portal/confirm-email/<token>", methods=["GET", "POST"])
+def confirm_email(token):
+    """The new address proves itself; GET only shows the button (mail scanners open links)."""
+    row = billing_info.pending_email_change(token)
+    if row is None:
+        return render_template("customer/link_invalid.html"), 404
+    company = Company.get_by_id(row.company_id)
+    form = ButtonForm()
+    if request.method == "POST" and form.validate_on_submit():
+        with write_transaction():
+            customer = billing_info.confirm_email_change(row)
+            if customer is not None:
+                record_event(company.id, customer.id, "billing_information.email_changed")
+        if customer is None:
+            return render_template("customer/link_invalid.html"), 404
+        return render_template(
+            "customer/email_confirmed.html", company=company, email=row.new_email
+        )
+    return render_template(
+        "customer/confirm_email.html", company=company, email=row.new_email, form=form
+    )

@@ -1,0 +1,150 @@
+"""Invoices: paginated list, detail with Pay now, PDF download — only the customer's own."""
+
+from flask import abort, flash, make_response, redirect, request, url_for
+from flask_login import current_user
+from wtforms import SelectChoice
+
+from portal.api.invoices import pdf_data
+from portal.billing.invoices import collect_now, lines_by_invoice
+from portal.customer import bp
+from portal.customer.session import signed_in
+from portal.db import write_transaction
+from portal.errors import DomainError
+from portal.models import Charge, Coupon, Discount, Invoice, PaymentMethod
+from portal.pdf import render_invoice_pdf
+from portal.signin import record_event
+
+from . import overview
+from .forms import PayForm
+from .shell import claim_nonce, htmx, new_nonce, render_portal, render_region, require_section
+
+PER_PAGE = 20
+
+
+def _own_invoice(invoice_id: str) -> Invoice:
+    require_section("invoice_history_enabled")
+    invoice = Invoice.get_or_none(
+        (Invoice.id == invoice_id)
+        & (Invoice.company == current_user.company_id)
+        & (Invoice.customer == current_user.customer_id)
+    )
+    if invoice is None:
+        abort(404)
+    return invoice
+
+
+@bp.route("/portal/invoices")
+@signed_in
+def invoices():
+    require_section("invoice_history_enabled")
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    rows, total = overview.invoice_page(current_user.customer_id, page, PER_PAGE)
+    pages = max(1, -(-total // PER_PAGE))
+    context = {"invoices": rows, "page": page, "pages": pages, "total": total}
+    if htmx:
+        response = make_response(render_region("customer/invoices.html", "list_region", **context))
+        response.headers["Vary"] = "HX-Request"
+        return response
+    response = make_response(render_portal("customer/invoices.html", **context))
+    response.headers["Vary"] = "HX-Request"
+    return response
+
+
+def _pay_form(invoice: Invoice, methods: list[PaymentMethod], formdata=None) -> PayForm:
+    form = PayForm(formdata=formdata)
+    form.method_id.choices = [SelectChoice(m.id, _label(m)) for m in methods]
+    if formdata is None and methods:
+        form.method_id.data = methods[0].id
+    return form
+
+
+def _label(method: PaymentMethod) -> str:
+    from .filters import BRANDS
+
+    if method.type == "BANK_ACCOUNT":
+        return f"{method.bank_name or 'Bank account'} ending in {method.last_four}"
+    return f"{BRANDS.get(method.brand or '', 'Card')} ending in {method.last_four}"
+
+
+def _detail_context(invoice: Invoice, form=None, error=None) -> dict:
+    methods = overview.methods(current_user.customer_id)
+    discounts = []
+    if invoice.subscription_id:
+        discounts = list(
+            Coupon.select().join(Discount).where(Discount.subscription == invoice.subscription_id)
+        )
+    paid_with = None
+    if invoice.payment_method_id:
+        paid_with = PaymentMethod.get_or_none(PaymentMethod.id == invoice.payment_method_id)
+    return {
+        "invoice": invoice,
+        "lines": lines_by_invoice([invoice.id])[invoice.id],
+        "coupons": discounts,
+        "paid_with": paid_with,
+        "form": form or _pay_form(invoice, methods),
+        "methods": methods,
+        "nonce": new_nonce,
+        "error": error,
+    }
+
+
+@bp.route("/portal/invoices/<invoice_id>")
+@signed_in
+def invoice(invoice_id):
+    return render_portal("customer/invoice.html", **_detail_context(_own_invoice(invoice_id)))
+
+
+@bp.route("/portal/invoices/<invoice_id>/pay", methods=["POST"])
+@signed_in
+def pay_invoice(invoice_id):
+    invoice = _own_invoice(invoice_id)
+    form = _pay_form(invoice, overview.methods(current_user.customer_id), request.form)
+    error = None
+    if form.validate_on_submit():
+        try:
+            with write_transaction():
+                charge = None
+                if claim_nonce(form.form_nonce.data, "pay_invoice"):
+                    charge = collect_now(invoice, form.method_id.data)
+                    record_event(
+                        current_user.company_id,
+                        current_user.customer_id,
+                        "invoice.payment_attempted",
+                        {"invoice_id": invoice.id, "succeeded": charge.status == "succeeded"},
+                    )
+            error = _outcome(charge)
+        except DomainError as exc:
+            error = exc.message
+    else:
+        error = "Choose a payment method."
+    invoice = Invoice.get_by_id(invoice.id)
+    if htmx:
+        return render_region(
+            "customer/invoice.html", "pay_region", **_detail_context(invoice, error=error)
+        )
+    if error:
+        return render_portal(
+            "customer/invoice.html", status=402, **_detail_context(invoice, error=error)
+        )
+    return redirect(url_for("customer.invoice", invoice_id=invoice.id), 303)
+
+
+def _outcome(charge: Charge | None) -> str | None:
+    if charge is None or charge.status == "succeeded":
+        if charge is not None:
+            flash("Payment received. Thank you!")
+        return None
+    return f"{charge.failure_message or 'The payment failed.'} Try another payment method."
+
+
+@bp.route("/portal/invoices/<invoice_id>/pdf")
+@signed_in
+def invoice_pdf(invoice_id):
+    invoice = _own_invoice(invoice_id)
+    data = pdf_data(invoice)
+    response = make_response(render_invoice_pdf(data))
+    response.mimetype = "application/pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="{data["filename"]}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response

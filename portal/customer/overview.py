@@ -1,0 +1,105 @@
+"""View data for the portal pages, fetched with a fixed number of queries per page."""
+
+from dataclasses import dataclass
+
+from portal.billing.invoices import compute_totals
+from portal.billing.money import format_money
+from portal.models import (
+    Coupon,
+    Discount,
+    Invoice,
+    PaymentMethod,
+    Price,
+    Product,
+    Subscription,
+    SubscriptionItem,
+)
+
+LIVE = ("trialing", "active", "past_due", "unpaid", "incomplete", "paused")
+
+
+def cadence(price: Price) -> str:
+    """'month', '3 months', 'year'."""
+    count = price.interval_count or 1
+    return price.interval if count == 1 else f"{count} {price.interval}s"
+
+
+@dataclass
+class SubscriptionView:
+    sub: Subscription
+    items: list
+    coupons: list
+    next_amount: int
+
+    @property
+    def name(self) -> str:
+        return ", ".join(item.price.product.name for item in self.items)
+
+    def money(self, cents: int) -> str:
+        return format_money(cents, self.sub.currency)
+
+
+def subscriptions(customer_id: str, statuses=LIVE) -> list[SubscriptionView]:
+    """Subscriptions with items, prices, products and live discounts: three queries."""
+    subs = list(
+        Subscription.select()
+        .where((Subscription.customer == customer_id) & Subscription.status.in_(statuses))
+        .order_by(Subscription.created_at.desc())
+    )
+    ids = [s.id for s in subs]
+    items, coupons = {i: [] for i in ids}, {i: [] for i in ids}
+    if ids:
+        for item in (
+            SubscriptionItem.select(SubscriptionItem, Price, Product)
+            .join(Price)
+            .join(Product)
+            .where(SubscriptionItem.subscription.in_(ids))
+            .order_by(SubscriptionItem.created_at)
+        ):
+            items[item.subscription_id].append(item)
+        for discount in (
+            Discount.select(Discount, Coupon)
+            .join(Coupon)
+            .where(Discount.subscription.in_(ids) & Discount.ended_at.is_null())
+        ):
+            coupons[discount.subscription_id].append(discount.coupon)
+    views = []
+    for sub in subs:
+        lines = [_Line(i.price.unit_amount * i.quantity) for i in items[sub.id]]
+        totals = compute_totals(lines, coupons[sub.id], sub.currency, sub.credit_balance)
+        views.append(SubscriptionView(sub, items[sub.id], coupons[sub.id], totals.amount_due))
+    return views
+
+
+@dataclass
+class _Line:
+    amount: int
+
+
+def methods(customer_id: str) -> list[PaymentMethod]:
+    return list(
+        PaymentMethod.select()
+        .where((PaymentMethod.customer == customer_id) & (PaymentMethod.enabled == True))  # noqa: E712
+        .order_by(PaymentMethod.is_default.desc(), PaymentMethod.created_at.desc())
+    )
+
+
+def unpaid_invoices(customer_id: str) -> list[Invoice]:
+    return list(
+        Invoice.select()
+        .where((Invoice.customer == customer_id) & (Invoice.status == "OPEN"))
+        .order_by(Invoice.created_at.desc())
+        .limit(20)
+    )
+
+
+def invoice_page(customer_id: str, page: int, per_page: int = 20) -> tuple[list[Invoice], int]:
+    """One page, newest first, plus the total count (two queries whatever the page)."""
+    select = Invoice.select().where(Invoice.customer == customer_id)
+    total = select.count()
+    rows = list(
+        select.order_by(Invoice.created_at.desc(), Invoice.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    return rows, total

@@ -1,0 +1,193 @@
+"""Payment methods: list, add a card or bank account, make default, remove."""
+
+from flask import abort, flash
+from flask_login import current_user
+
+from portal.billing import instruments
+from portal.billing.gateway import GatewayError, get_gateway
+from portal.customer import bp
+from portal.customer.session import signed_in
+from portal.db import write_transaction
+from portal.errors import DomainError, NotFound
+from portal.models import PaymentMethod
+from portal.signin import record_event
+
+from . import overview
+from .forms import BankForm, CardForm, NonceForm
+from .shell import (
+    claim_nonce,
+    htmx,
+    new_nonce,
+    page_or_region,
+    render_portal,
+    render_region,
+    require_section,
+    settings,
+)
+
+TEMPLATE = "customer/payment_methods.html"
+REGION = "methods_region"
+GATEWAY_FIELDS = {
+    "number": "number",
+    "expiry": "expiry",
+    "cvc": "cvc",
+    "token": "number",
+    "routing_number": "routing_number",
+    "account_number": "account_number",
+}
+
+
+def _context(card_form=None, bank_form=None, error=None) -> dict:
+    customer_id = current_user.customer_id
+    accepted = settings()["accepted_payment_methods"]
+    if card_form is None and "card" in accepted:
+        card_form = CardForm(prefix="card", formdata=None)
+    if bank_form is None and "bank_account" in accepted:
+        bank_form = BankForm(prefix="bank", formdata=None)
+    return {
+        "methods": overview.methods(customer_id),
+        "past_due": [i for i in overview.unpaid_invoices(customer_id) if i.payment_failed],
+        "card_form": card_form,
+        "bank_form": bank_form,
+        "action_form": NonceForm(formdata=None),
+        "nonce": new_nonce,
+        "error": error,
+    }
+
+
+def _done():
+    return page_or_region(TEMPLATE, REGION, "customer.payment_methods", **_context())
+
+
+def _failed(**context):
+    """The region again with its errors: in place for htmx, as the whole page otherwise."""
+    if htmx:
+        return render_region(TEMPLATE, REGION, **_context(**context))
+    return render_portal(TEMPLATE, status=422, **_context(**context))
+
+
+def _own_method(method_id: str) -> PaymentMethod:
+    method = PaymentMethod.get_or_none(
+        (PaymentMethod.id == method_id)
+        & (PaymentMethod.company == current_user.company_id)
+        & (PaymentMethod.customer == current_user.customer_id)
+    )
+    if method is None:
+        abort(404)
+    return method
+
+
+def _require_kind(kind: str) -> None:
+    require_section("payment_methods_enabled")
+    if kind not in settings()["accepted_payment_methods"]:
+        abort(404)
+
+
+def _attach(form, action: str, make_token, expected_type: str, label: str) -> bool:
+    """Tokenize and store the instrument once; put the gateway's complaint on its field."""
+    try:
+        with write_transaction():
+            if not claim_nonce(form.form_nonce.data, action):
+                return True
+            method = instruments.add_instrument(
+                current_user.customer, make_token(), name=label, expected_type=expected_type
+            )
+            record_event(
+                current_user.company_id,
+                current_user.customer_id,
+                "payment_method.added",
+                {"payment_method_id": method.id, "type": method.type},
+            )
+    except GatewayError as exc:
+        form[GATEWAY_FIELDS.get(exc.field, "number")].errors.append(exc.message)
+        return False
+    except DomainError as exc:
+        form.form_errors.append(exc.message)
+        return False
+    kind = "Card" if method.type == "PAYMENT_CARD" else "Bank account"
+    flash(f"{kind} ending in {method.last_four} added.")
+    return True
+
+
+@bp.route("/portal/payment-methods")
+@signed_in
+def payment_methods():
+    require_section("payment_methods_enabled")
+    return render_portal(TEMPLATE, **_context())
+
+
+@bp.route("/portal/payment-methods/card", methods=["POST"])
+@signed_in
+def add_card():
+    _require_kind("card")
+    form = CardForm(prefix="card")
+    if form.validate_on_submit():
+        month, year = form.expiry_parts()
+        number, cvc = form.number.data, form.cvc.data
+
+        def tokenize():
+            return get_gateway().tokenize_card(number, month, year, cvc)
+
+        if _attach(form, "add_card", tokenize, "PAYMENT_CARD", form.name.data):
+            return _done()
+    form.number.data = form.cvc.data = ""  # card data is never echoed back into a page
+    return _failed(card_form=form)
+
+
+@bp.route("/portal/payment-methods/bank-account", methods=["POST"])
+@signed_in
+def add_bank_account():
+    _require_kind("bank_account")
+    form = BankForm(prefix="bank")
+    if form.validate_on_submit():
+
+        def tokenize():
+            return get_gateway().tokenize_bank_account(
+                form.holder.data, form.routing_number.data, form.account_number.data
+            )
+
+        if _attach(form, "add_bank", tokenize, "BANK_ACCOUNT", form.holder.data):
+            return _done()
+    form.account_number.data = ""
+    return _failed(bank_form=form)
+
+
+def _method_action(method_id: str, action: str, work, message: str):
+    require_section("payment_methods_enabled")
+    method = _own_method(method_id)
+    form = NonceForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        with write_transaction():
+            if claim_nonce(form.form_nonce.data, action):
+                work(method)
+                record_event(
+                    current_user.company_id,
+                    current_user.customer_id,
+                    f"payment_method.{action}",
+                    {"payment_method_id": method.id},
+                )
+    except (DomainError, NotFound) as exc:
+        return _failed(error=exc.message)
+    flash(message.format(last_four=method.last_four))
+    return _done()
+
+
+@bp.route("/portal/payment-methods/<method_id>/default", methods=["POST"])
+@signed_in
+def make_default(method_id):
+    return _method_action(
+        method_id,
+        "made_default",
+        instruments.make_default,
+        "The method ending in {last_four} is now your default.",
+    )
+
+
+@bp.route("/portal/payment-methods/<method_id>/remove", methods=["POST"])
+@signed_in
+def remove_method(method_id):
+    return _method_action(
+        method_id, "removed", instruments.remove, "The method ending in {last_four} was removed."
+    )

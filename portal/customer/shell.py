@@ -1,0 +1,83 @@
+"""What every signed-in page shares: the shell context, section switches, regions, nonces."""
+
+from flask import abort, g, redirect, render_template, url_for
+from flask_htmx import HTMX
+from flask_login import current_user
+from jinja2_fragments.flask import render_block
+from peewee import IntegrityError
+
+from portal.db import db
+from portal.models import Company, FormNonce
+from portal.portal_config import get_config, settings_of
+from portal.security import random_token
+
+htmx = HTMX()
+
+SECTIONS = (
+    ("customer.home", "Overview", None),
+    ("customer.payment_methods", "Payment methods", "payment_methods_enabled"),
+    ("customer.billing_information", "Billing information", None),
+    ("customer.invoices", "Invoices", "invoice_history_enabled"),
+)
+
+
+def company() -> Company:
+    if "portal_company" not in g:
+        g.portal_company = Company.get_by_id(current_user.company_id)
+    return g.portal_company
+
+
+def settings() -> dict:
+    if "portal_settings" not in g:
+        g.portal_settings = settings_of(get_config(company()))
+    return g.portal_settings
+
+
+def require_section(flag: str) -> None:
+    """A section the merchant switched off does not exist for the customer."""
+    if not settings()[flag]:
+        abort(404)
+
+
+def shell_context() -> dict:
+    nav = [
+        (endpoint, label) for endpoint, label, flag in SECTIONS if flag is None or settings()[flag]
+    ]
+    return {
+        "company": company(),
+        "portal": settings(),
+        "nav": nav,
+        "customer": current_user.customer,
+    }
+
+
+def render_portal(template: str, status: int = 200, **context):
+    return render_template(template, **{**shell_context(), **context}), status
+
+
+def render_region(template: str, block: str, **context):
+    """Only the named block of a page: the region htmx swaps in place."""
+    return render_block(template, block, **{**shell_context(), **context})
+
+
+def page_or_region(template: str, block: str, endpoint: str, **context):
+    """After a successful action: the region for htmx, a redirect (PRG) for plain forms."""
+    if htmx:
+        return render_region(template, block, **context)
+    return redirect(url_for(endpoint), 303)
+
+
+def new_nonce() -> str:
+    return random_token(16)
+
+
+def claim_nonce(nonce: str | None, action: str) -> bool:
+    """True the first time a form's nonce is used; call inside the action's transaction."""
+    if not nonce or len(nonce) > 64:
+        return True  # forms without a nonce (e.g. API-built) are still protected by state checks
+    try:
+        with db.atomic():
+            FormNonce.create(company=current_user.company_id, nonce=nonce, action=action)
+    except IntegrityError:
+        return False
+    return True

@@ -1,0 +1,130 @@
+"""Invoice → PDF bytes with fpdf2. A drawing library: nothing in the text can fetch a URL.
+
+DejaVu Sans is embedded so €, ł, ß, Ω and Cyrillic or Greek names print.
+"""
+
+from pathlib import Path
+
+from fpdf import FPDF
+
+from portal.billing.money import format_money
+
+FONTS = Path(__file__).parent / "fonts"
+INK = (17, 24, 39)
+MUTED = (75, 85, 99)
+
+
+def _rgb(hex_color: str) -> tuple[int, int, int]:
+    try:
+        return tuple(int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
+    except (ValueError, TypeError):
+        return (67, 56, 202)
+
+
+class _InvoicePdf(FPDF):
+    def __init__(self):
+        super().__init__(format="A4")
+        self.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
+        self.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
+        self.set_auto_page_break(True, margin=18)
+        self.set_margins(18, 18, 18)
+
+    def text_line(self, text: str, size: float = 10, bold: bool = False, color=INK, align="L"):
+        self.set_font("DejaVu", "B" if bold else "", size)
+        self.set_text_color(*color)
+        self.multi_cell(0, size * 0.5, text or "", align=align, new_x="LMARGIN", new_y="NEXT")
+
+
+def _address(customer: dict) -> list[str]:
+    address = customer["address"]
+    city_line = " ".join(p for p in (address["postal_code"], address["city"]) if p)
+    region_line = ", ".join(p for p in (address["region"], address["country"]) if p)
+    return [p for p in (address["line1"], address["line2"], city_line, region_line) if p]
+
+
+def _header(pdf: _InvoicePdf, data: dict) -> None:
+    merchant = data["merchant"]
+    pdf.set_fill_color(*_rgb(merchant["brand_color"]))
+    pdf.rect(0, 0, pdf.w, 6, style="F")
+    pdf.text_line(merchant["name"], 16, bold=True)
+    for line in merchant["address_lines"]:
+        pdf.text_line(line, 9, color=MUTED)
+    if merchant["support_email"]:
+        pdf.text_line(merchant["support_email"], 9, color=MUTED)
+    pdf.ln(4)
+    pdf.text_line(f"Invoice {data['number']}", 14, bold=True)
+    facts = [
+        ("Status", data["status"].replace("_", " ").title()),
+        ("Issued", data["issue_date"]),
+        ("Due", data["due_date"]),
+        ("Paid", data["paid_date"]),
+    ]
+    if data["period_start"] and data["period_end"]:
+        facts.append(("Period", f"{data['period_start']} – {data['period_end']}"))
+    for label, value in facts:
+        if value:
+            pdf.text_line(f"{label}: {value}", 9, color=MUTED)
+    pdf.ln(3)
+
+
+def _bill_to(pdf: _InvoicePdf, customer: dict) -> None:
+    pdf.text_line("Bill to", 9, bold=True, color=MUTED)
+    pdf.text_line(customer["name"], 10, bold=True)
+    for line in [*_address(customer), customer["email"], customer["phone"]]:
+        if line:
+            pdf.text_line(line, 9)
+    if customer["tax_id"]:
+        pdf.text_line(f"Tax ID: {customer['tax_id']}", 9)
+    pdf.ln(4)
+
+
+def _lines(pdf: _InvoicePdf, data: dict) -> None:
+    currency = data["currency"]
+    with pdf.table(
+        col_widths=(60, 10, 15, 15), text_align=("LEFT", "RIGHT", "RIGHT", "RIGHT"), line_height=5.5
+    ) as table:
+        pdf.set_font("DejaVu", "B", 9)
+        table.row(("Description", "Qty", "Unit price", "Amount"))
+        pdf.set_font("DejaVu", "", 9)
+        for line in data["lines"]:
+            description = line["description"]
+            if line["period_start"] and line["period_end"]:
+                description += f"\n{line['period_start']} – {line['period_end']}"
+            if line["proration"]:
+                description += "\n(prorated)"
+            table.row(
+                (
+                    description,
+                    str(line["quantity"]),
+                    format_money(line["unit_amount"], currency),
+                    format_money(line["amount"], currency),
+                )
+            )
+    pdf.ln(3)
+
+
+def _totals(pdf: _InvoicePdf, data: dict) -> None:
+    totals, currency = data["totals"], data["currency"]
+    rows = [("Subtotal", totals["subtotal"])]
+    if totals["discount_amount"]:
+        rows.append(("Discount", -totals["discount_amount"]))
+    rows.append(("Total", totals["total"]))
+    if totals["credit_applied"]:
+        rows.append(("Credit applied", -totals["credit_applied"]))
+    rows += [("Amount paid", totals["amount_paid"]), ("Amount due", totals["amount_remaining"])]
+    for label, amount in rows:
+        bold = label in ("Total", "Amount due")
+        pdf.text_line(f"{label}:  {format_money(amount, currency)}", 10, bold=bold, align="R")
+
+
+def render_invoice_pdf(data: dict) -> bytes:
+    """Draw the invoice described by ``data`` (the /invoices/:id/pdf payload)."""
+    pdf = _InvoicePdf()
+    pdf.set_title(f"Invoice {data['number']}")
+    pdf.set_author(data["merchant"]["name"])
+    pdf.add_page()
+    _header(pdf, data)
+    _bill_to(pdf, data["customer"])
+    _lines(pdf, data)
+    _totals(pdf, data)
+    return bytes(pdf.output())
