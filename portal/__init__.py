@@ -3,6 +3,7 @@
 from flask import Flask
 
 from portal import config as config_module
+from portal import merchants
 from portal.db import bind, db
 from portal.extensions import csrf, limiter, login_manager
 
@@ -13,6 +14,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config_module.load(config))
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
     bind(app.config["PORTAL_DATABASE_URL"])
+    merchants.use_fast_hashing(app.config["PORTAL_ENV"] == "testing")
 
     @app.before_request
     def _open_db():

@@ -9,7 +9,14 @@ from portal.models import ApiKey, Company, MerchantUser
 from portal.security import random_token, sha256_hex
 
 KEY_TYPES = {"secret": "sk", "publishable": "pk"}
-_hasher = PasswordHasher()
+_hashers = {"standard": PasswordHasher(), "fast": PasswordHasher(time_cost=1, memory_cost=1024)}
+_hasher = _hashers["standard"]
+
+
+def use_fast_hashing(fast: bool) -> None:
+    """Testing may hash cheaply (still argon2id); every other environment uses the defaults."""
+    global _hasher
+    _hasher = _hashers["fast" if fast else "standard"]
 
 
 def hash_password(password: str) -> str:

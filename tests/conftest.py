@@ -4,11 +4,11 @@ the app in testing mode, and a two-company world with API keys."""
 import os
 
 import pytest
+from support import Merchant
 
 from portal import create_app
 from portal.cli import init_schema
 from portal.db import db, is_sqlite
-from portal.merchants import create_merchant
 from portal.models import MODELS
 
 TEST_BASE_URL = "http://portal.test"
@@ -37,6 +37,15 @@ def _wipe() -> None:
             db.execute_sql(f"TRUNCATE {tables} CASCADE")
 
 
+_schema_ready: set[str] = set()
+
+
+def _ensure_schema(url: str) -> None:
+    if url not in _schema_ready:
+        init_schema()
+        _schema_ready.add(url)
+
+
 @pytest.fixture
 def app(database_url):
     app = create_app(
@@ -50,7 +59,7 @@ def app(database_url):
             "RATELIMIT_STORAGE_URI": "memory://",
         }
     )
-    init_schema()
+    _ensure_schema(database_url)
     _wipe()
     from portal.extensions import limiter
 
@@ -63,44 +72,6 @@ def app(database_url):
 @pytest.fixture
 def client(app):
     return app.test_client()
-
-
-class Merchant:
-    """A company with its keys, and shortcuts to call the API as that company."""
-
-    def __init__(self, client, name):
-        with db.connection_context():
-            self.company, self.secret, self.publishable = create_merchant(
-                name, f"owner@{name.lower().replace(' ', '')}.example", "correct horse battery"
-            )
-        self.client = client
-        self.id = self.company.id
-
-    def call(self, method, path, json=None, *, key=None, headers=None, **kwargs):
-        headers = {"x-easy-api-key": key or self.secret, **(headers or {})}
-        return self.client.open(
-            f"/v1/api{path}", method=method, json=json, headers=headers, **kwargs
-        )
-
-    def get(self, path, **kwargs):
-        return self.call("GET", path, **kwargs)
-
-    def post(self, path, json=None, **kwargs):
-        return self.call("POST", path, json, **kwargs)
-
-    def patch(self, path, json=None, **kwargs):
-        return self.call("PATCH", path, json, **kwargs)
-
-    def delete(self, path, **kwargs):
-        return self.call("DELETE", path, **kwargs)
-
-    def ok(self, method, path, json=None, status=None, **kwargs):
-        """Call and assert success; return the envelope's data."""
-        response = self.call(method, path, json, **kwargs)
-        assert response.status_code < 300, response.get_json()
-        if status is not None:
-            assert response.status_code == status
-        return response.get_json()["data"]
 
 
 @pytest.fixture

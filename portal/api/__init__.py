@@ -9,6 +9,8 @@ from . import (  # noqa: F401  (importing registers the routes)
     openapi,
     payments,
     portal_config,
+    portal_invoices,
+    portal_methods,
     prices,
     products,
     subscriptions,

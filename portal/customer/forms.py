@@ -1,10 +1,15 @@
-"""WTForms for the sign-in pages (Flask-WTF adds the CSRF token)."""
+"""WTForms for the portal pages (Flask-WTF adds the CSRF token)."""
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from portal.countries import COUNTRIES
+
+# Same shape check as the API's Email field (wtforms' Email() needs email_validator).
+EMAIL_SHAPE = Regexp(
+    r"^\s*[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+\s*$", message="Enter a valid email address."
+)
 
 
 class SignInForm(FlaskForm):
@@ -13,12 +18,7 @@ class SignInForm(FlaskForm):
         validators=[
             DataRequired("Enter your email address."),
             Length(max=254),
-            # Same shape check as the API's Email field; wtforms' Email() needs the
-            # email_validator package, which is not a dependency.
-            Regexp(
-                r"^\s*[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+\s*$",
-                message="Enter a valid email address.",
-            ),
+            EMAIL_SHAPE,
         ],
         render_kw={"autocomplete": "email", "inputmode": "email", "autofocus": True},
     )
@@ -176,7 +176,7 @@ class EmailForm(NonceForm):
         validators=[
             DataRequired("Enter an email address."),
             Length(max=254),
-            Email("Enter a valid email address."),
+            EMAIL_SHAPE,
         ],
         render_kw={"autocomplete": "email"},
     )

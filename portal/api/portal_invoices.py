@@ -1,0 +1,80 @@
+"""Portal-session JSON: the signed-in customer's invoices and paying them."""
+
+from flask import g
+from pydantic import Field
+
+from portal.billing.invoices import collect_now
+from portal.models import Invoice
+
+from . import schemas
+from .core import ListQuery, api_route, paginate
+from .envelope import error, success
+from .fields import Id
+from .invoices import render, render_many
+from .portal_scope import event, own, require
+from .validation import Body
+
+
+class PayBody(Body):
+    payment_method_id: Id | None = Field(None, description="Default: the usual method.")
+
+
+@api_route(
+    "/customer-portal/invoices",
+    "GET",
+    auth="session",
+    tag="Customer portal",
+    summary="The signed-in customer's invoices, newest first",
+    query=ListQuery,
+    response=schemas.Invoice,
+    paginated=True,
+)
+def portal_list_invoices(query: ListQuery):
+    require("invoice_history_enabled", "Invoices")
+    return paginate(
+        Invoice.select().where(Invoice.customer == g.portal_session.customer_id),
+        query,
+        render_many,
+        id_field=Invoice.id,
+        order=(Invoice.created_at.desc(), Invoice.id),
+    )
+
+
+@api_route(
+    "/customer-portal/invoices/<invoice_id>",
+    "GET",
+    auth="session",
+    tag="Customer portal",
+    summary="One invoice of the signed-in customer",
+    response=schemas.Invoice,
+)
+def portal_get_invoice(invoice_id: str):
+    require("invoice_history_enabled", "Invoices")
+    return success(render(own(Invoice, invoice_id, "invoice")))
+
+
+@api_route(
+    "/customer-portal/invoices/<invoice_id>/pay",
+    "POST",
+    auth="session",
+    tag="Customer portal",
+    summary="Pay an open invoice now",
+    body=PayBody,
+    response=schemas.Invoice,
+)
+def portal_pay_invoice(invoice_id: str, body: PayBody):
+    require("invoice_history_enabled", "Invoices")
+    invoice = own(Invoice, invoice_id, "invoice")
+    charge = collect_now(invoice, body.payment_method_id)
+    succeeded = charge.status == "succeeded"
+    event("invoice.payment_attempted", {"invoice_id": invoice.id, "succeeded": succeeded})
+    fresh = render(Invoice.get_by_id(invoice.id))
+    if not succeeded:
+        # Returned, not raised: the failed attempt must stay recorded.
+        return error(
+            402,
+            "PAYMENT_DECLINED",
+            charge.failure_message or "The payment was declined.",
+            {"invoice_id": invoice.id, "invoice_status": fresh["status"]},
+        )
+    return success(fresh, message="Invoice paid")
