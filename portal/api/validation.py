@@ -41,6 +41,11 @@ def validation_error(exc: ValidationError) -> ApiError:
     return ApiError(422, "VALIDATION_ERROR", summary, {"fields": fields})
 
 
+def _refuse_constant(name: str):
+    # NaN and Infinity are not JSON; Python's parser would accept them otherwise.
+    raise ValueError(f"{name} is not valid JSON")
+
+
 def read_json() -> dict:
     """The request's JSON object; an empty body counts as ``{}``."""
     raw = request.get_data(cache=True)
@@ -51,12 +56,30 @@ def read_json() -> dict:
     if not raw.strip():
         return {}
     try:
-        value = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+        value = json.loads(raw, parse_constant=_refuse_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise ApiError(400, "INVALID_JSON", "The request body is not valid JSON.") from exc
     if not isinstance(value, dict):
         raise ApiError(400, "INVALID_JSON", "The request body must be a JSON object.")
+    if _contains_nul(value):
+        raise ApiError(400, "INVALID_JSON", "Text in the body cannot contain NUL (\\u0000).")
     return value
+
+
+def _contains_nul(value) -> bool:
+    """Whether any key or string holds U+0000, which PostgreSQL text cannot store.
+    Iterative, so a deeply nested body cannot exhaust the stack."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str) and "\x00" in item:
+            return True
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def parse_body(model: type[Body]):
@@ -69,6 +92,10 @@ def parse_body(model: type[Body]):
 
 
 def parse_query(model: type[Query]):
+    nul = sorted(name for name, value in request.args.items(multi=True) if "\x00" in name + value)
+    if nul:
+        fields = dict.fromkeys(nul, "Cannot contain NUL characters.")
+        raise ApiError(422, "VALIDATION_ERROR", "Some fields are not valid.", {"fields": fields})
     try:
         return model.model_validate(request.args.to_dict())
     except ValidationError as exc:

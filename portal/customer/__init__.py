@@ -10,4 +10,5 @@ from . import (  # noqa: E402,F401  (importing registers the routes)
     invoice_views,
     payment_views,
     signin_views,
+    subscription_views,
 )

@@ -15,6 +15,7 @@ htmx = HTMX()
 
 SECTIONS = (
     ("customer.home", "Overview", None),
+    ("customer.subscriptions", "Subscriptions", "subscriptions_enabled"),
     ("customer.payment_methods", "Payment methods", "payment_methods_enabled"),
     ("customer.billing_information", "Billing information", None),
     ("customer.invoices", "Invoices", "invoice_history_enabled"),

@@ -7,6 +7,7 @@ from portal.customer import bp
 from portal.customer.forms import ButtonForm, SignInForm
 from portal.customer.session import (
     clear_session_cookie,
+    cookie_name,
     current_session,
     set_session_cookie,
     sign_in_url_for,
@@ -108,13 +109,23 @@ def consume_link(token):
     if started is None:
         return _spent_page(row)
     _session, raw = started
+    _end_previous_session()
     response = redirect(access.destination_path(row.destination, row.destination_context), 303)
     set_session_cookie(response, raw, row.company_id)
     return response
 
 
+def _end_previous_session() -> None:
+    """A fresh id at every sign-in: the session this browser held before stops working."""
+    previous = request.cookies.get(cookie_name(), "")
+    if previous:
+        with write_transaction():
+            access.end_session(previous)
+
+
 @bp.route("/portal/access/<token>/renew", methods=["POST"])
 @link_ip_limit
+@link_email_limit
 def renew_link(token):
     """One click from an expired or used link to a fresh one in the inbox."""
     if not ButtonForm().validate_on_submit():
@@ -146,6 +157,7 @@ def handoff(code):
         with write_transaction():
             access.end_session(raw)
         return render_template("customer/link_invalid.html"), 404
+    _end_previous_session()
     response = redirect(access.destination_path(row.destination, row.destination_context), 303)
     set_session_cookie(response, raw, row.company_id)
     return response
@@ -156,8 +168,6 @@ def sign_out():
     session = current_session()
     company_id = session.company_id if session else request.cookies.get("portal_company")
     if session is not None:
-        from portal.customer.session import cookie_name
-
         with write_transaction():
             access.end_session(request.cookies.get(cookie_name(), ""))
             record_event(session.company_id, session.customer_id, "auth.sign_out")

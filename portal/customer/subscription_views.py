@@ -1,0 +1,274 @@
+"""Subscriptions in the portal: list, cancel (reason → offer → confirm), keep, change plan."""
+
+from flask import abort, flash, redirect, request, url_for
+from flask_login import current_user
+
+from portal import portal_subscriptions as rules
+from portal.customer import bp
+from portal.customer.session import signed_in
+from portal.db import write_transaction
+from portal.errors import Conflict, DomainError
+from portal.models import Subscription
+from portal.signin import record_event
+
+from . import overview
+from .forms import NonceForm
+from .shell import claim_nonce, new_nonce, render_portal, require_section, settings
+
+LISTED = (*overview.LIVE, "canceled")
+
+
+def _own(subscription_id: str) -> Subscription:
+    require_section("subscriptions_enabled")
+    sub = Subscription.get_or_none(
+        (Subscription.id == subscription_id)
+        & (Subscription.company == current_user.company_id)
+        & (Subscription.customer == current_user.customer_id)
+    )
+    if sub is None or not rules.changeable(sub, settings()):
+        abort(404)
+    return sub
+
+
+def _event(sub, action: str, details: dict | None = None) -> None:
+    record_event(current_user.company_id, current_user.customer_id, action, details, sub.id)
+
+
+@bp.route("/portal/subscriptions")
+@signed_in
+def subscriptions():
+    require_section("subscriptions_enabled")
+    views = overview.subscriptions(current_user.customer_id, LISTED)
+    allowed = {v.sub.id for v in views if rules.changeable(v.sub, settings())}
+    return render_portal(
+        "customer/subscriptions.html",
+        subscriptions=views,
+        changeable=allowed,
+        form=NonceForm(formdata=None),
+        nonce=new_nonce,
+    )
+
+
+def _reason_args() -> tuple[str | None, str | None]:
+    reason = (request.values.get("reason") or "").strip()[:100] or None
+    comment = (request.values.get("comment") or "").strip()[:1000] or None
+    return reason, comment
+
+
+@bp.route("/portal/subscriptions/<subscription_id>/cancel")
+@signed_in
+def cancel_start(subscription_id):
+    sub = _own(subscription_id)
+    if not settings()["cancellations_enabled"] or sub.status == "canceled":
+        abort(404)
+    if settings()["cancellation_reasons_enabled"]:
+        return render_portal(
+            "customer/cancel_reason.html", sub=sub, reasons=settings()["cancellation_reasons"]
+        )
+    return redirect(url_for("customer.cancel_offer", subscription_id=sub.id), 303)
+
+
+@bp.route("/portal/subscriptions/<subscription_id>/cancel/offer")
+@signed_in
+def cancel_offer(subscription_id):
+    sub = _own(subscription_id)
+    reason, comment = _reason_args()
+    if (
+        settings()["cancellation_reasons_enabled"]
+        and reason not in settings()["cancellation_reasons"]
+    ):
+        return render_portal(
+            "customer/cancel_reason.html",
+            status=422,
+            sub=sub,
+            reasons=settings()["cancellation_reasons"],
+            error="Choose a reason.",
+        )
+    coupon = rules.retention_offer(sub, settings())
+    if coupon is None:
+        return redirect(
+            url_for(
+                "customer.cancel_confirm",
+                subscription_id=sub.id,
+                reason=reason or "",
+                comment=comment or "",
+            ),
+            303,
+        )
+    from portal.billing.coupons import describe
+
+    return render_portal(
+        "customer/cancel_offer.html",
+        sub=sub,
+        offer=describe(coupon, sub.currency),
+        reason=reason,
+        comment=comment,
+        form=NonceForm(formdata=None),
+        nonce=new_nonce,
+    )
+
+
+@bp.route("/portal/subscriptions/<subscription_id>/cancel/confirm")
+@signed_in
+def cancel_confirm(subscription_id):
+    sub = _own(subscription_id)
+    reason, comment = _reason_args()
+    return render_portal(
+        "customer/cancel_confirm.html",
+        sub=sub,
+        plan=rules.cancel_plan(sub, settings()),
+        reason=reason,
+        comment=comment,
+        form=NonceForm(formdata=None),
+        nonce=new_nonce,
+    )
+
+
+def _act(sub, action_name: str, work):
+    """Run a subscription action once per form; errors come back as a message."""
+    form = NonceForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        with write_transaction():
+            if claim_nonce(form.form_nonce.data, action_name):
+                return work(), None
+            return None, None
+    except DomainError as exc:
+        return None, exc.message
+
+
+@bp.route("/portal/subscriptions/<subscription_id>/cancel", methods=["POST"])
+@signed_in
+def cancel(subscription_id):
+    sub = _own(subscription_id)
+    reason, comment = _reason_args()
+
+    def work():
+        ended, changed = rules.cancel(sub, settings(), reason, comment)
+        if changed:
+            action = (
+                "subscription.canceled"
+                if ended.status == "canceled"
+                else "subscription.cancel_scheduled"
+            )
+            _event(ended, action, {"reason": reason, "comment": comment})
+        return ended
+
+    ended, error = _act(sub, "cancel", work)
+    if error:
+        flash(error)
+    elif ended is not None and ended.status == "canceled":
+        flash("Your subscription has ended.")
+    elif ended is not None:
+        ends = f"{ended.current_period_end:%b %-d, %Y}"
+        flash(f"Your subscription stays active until {ends}, then ends.")
+    return redirect(url_for("customer.subscriptions"), 303)
+
+
+@bp.route("/portal/subscriptions/<subscription_id>/keep", methods=["POST"])
+@signed_in
+def keep(subscription_id):
+    sub = _own(subscription_id)
+
+    def work():
+        kept = rules.keep(sub, settings())
+        _event(kept, "subscription.kept")
+        return kept
+
+    kept, error = _act(sub, "keep", work)
+    flash(error or "Your subscription will continue. Nothing else changes.")
+    return redirect(url_for("customer.subscriptions"), 303)
+
+
+@bp.route("/portal/subscriptions/<subscription_id>/retain", methods=["POST"])
+@signed_in
+def accept_offer(subscription_id):
+    sub = _own(subscription_id)
+
+    def work():
+        kept = rules.accept_retention(sub, settings())
+        _event(
+            kept,
+            "subscription.retention_accepted",
+            {"coupon_id": settings()["retention_coupon_id"]},
+        )
+        return kept
+
+    _kept, error = _act(sub, "retain", work)
+    flash(error or "Offer applied. Thanks for staying!")
+    return redirect(url_for("customer.subscriptions"), 303)
+
+
+@bp.route("/portal/subscriptions/<subscription_id>/change")
+@signed_in
+def change_start(subscription_id):
+    sub = _own(subscription_id)
+    if not (settings()["allow_plan_switch"] or settings()["allow_quantity_updates"]):
+        abort(404)
+    views = overview.subscriptions(current_user.customer_id, (sub.status,))
+    view = next(v for v in views if v.sub.id == sub.id)
+    options = rules.switch_options(sub, settings()) if settings()["allow_plan_switch"] else []
+    return render_portal(
+        "customer/change_plan.html",
+        view=view,
+        options=options,
+        max_quantity=rules.MAX_PORTAL_QUANTITY,
+    )
+
+
+def _target() -> tuple[str | None, int | None]:
+    price_id = (request.values.get("price_id") or "").strip()[:64] or None
+    raw = (request.values.get("quantity") or "").strip()
+    if raw and not raw.isdigit():
+        raise Conflict("Enter the quantity as a whole number.")
+    return price_id, (int(raw) if raw else None)
+
+
+@bp.route("/portal/subscriptions/<subscription_id>/change/preview")
+@signed_in
+def change_preview(subscription_id, message=None, status=200):
+    sub = _own(subscription_id)
+    try:
+        price_id, quantity = _target()
+        plan = rules.preview(sub, settings(), price_id, quantity)
+    except DomainError as exc:
+        flash(exc.message)
+        return redirect(url_for("customer.change_start", subscription_id=sub.id), 303)
+    return render_portal(
+        "customer/change_preview.html",
+        status=status,
+        sub=sub,
+        plan=plan,
+        price_id=price_id,
+        quantity=quantity,
+        message=message,
+        form=NonceForm(formdata=None),
+        nonce=new_nonce,
+    )
+
+
+@bp.route("/portal/subscriptions/<subscription_id>/change", methods=["POST"])
+@signed_in
+def change(subscription_id):
+    sub = _own(subscription_id)
+    version = request.form.get("expected_version", "")
+    try:
+        price_id, quantity = _target()
+    except DomainError as exc:
+        flash(exc.message)
+        return redirect(url_for("customer.change_start", subscription_id=sub.id), 303)
+
+    def work():
+        changed = rules.change(
+            sub, settings(), price_id, quantity, int(version) if version.isdigit() else -1
+        )
+        _event(changed, "subscription.changed", {"price_id": price_id, "quantity": quantity})
+        return changed
+
+    changed, error = _act(sub, "change", work)
+    if error and "changed since" in error:
+        # The subscription moved on since the preview: show a fresh one, never a surprise.
+        return change_preview(sub.id, message=error, status=409)
+    flash(error or "Your plan has been updated.")
+    return redirect(url_for("customer.subscriptions"), 303)

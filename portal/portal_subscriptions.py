@@ -1,0 +1,216 @@
+"""What the portal config allows a customer to do with a subscription (no Flask here).
+
+Every rule of the config is decided here once; the hosted pages and the portal JSON API both
+ask these functions, and the billing core does the money.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from portal.billing import coupons as coupon_rules
+from portal.billing.changes import preview_change, update_subscription
+from portal.billing.proration import ChangePlan, credit_lines
+from portal.billing.subscription_items import (
+    LIVE_STATUSES,
+    MAX_QUANTITY,
+    apply_coupon,
+    current_items,
+    item_rows,
+    lock,
+)
+from portal.billing.subscriptions import (
+    _current_period_paid,
+    cancel_subscription,
+    resume_subscription,
+)
+from portal.errors import Conflict, FeatureDisabled, PermissionDenied, ValidationFailed
+from portal.models import Coupon, Discount, Price, Product, Subscription, utcnow
+
+MAX_PORTAL_QUANTITY = min(MAX_QUANTITY, 1000)
+
+
+def _product_ids(sub: Subscription) -> set[str]:
+    return {row.price.product_id for row in item_rows(sub)}
+
+
+def changeable(sub: Subscription, settings: dict) -> bool:
+    """The subscription's products are all ones the merchant lets customers manage."""
+    allowed = settings["subscription_product_ids"]
+    return sub.status in LIVE_STATUSES and (not allowed or _product_ids(sub) <= set(allowed))
+
+
+def require_changeable(sub: Subscription, settings: dict) -> None:
+    if not settings["subscriptions_enabled"]:
+        raise FeatureDisabled("Subscriptions are turned off for this portal.")
+    if not changeable(sub, settings):
+        raise PermissionDenied("This subscription can't be changed here. Please contact us.")
+
+
+def switch_options(sub: Subscription, settings: dict) -> list[Price]:
+    """Active recurring prices of allowed active products, billed like the current plan."""
+    rows = item_rows(sub)
+    if len(rows) != 1:
+        return []
+    current = rows[0].price
+    query = (
+        Price.select(Price, Product)
+        .join(Product)
+        .where(
+            (Price.company == sub.company_id)
+            & (Price.active == True)  # noqa: E712
+            & (Product.active == True)  # noqa: E712
+            & (Price.type == "recurring")
+            & (Price.currency == current.currency)
+            & (Price.interval == current.interval)
+            & (Price.interval_count == current.interval_count)
+            & (Price.id != current.id)
+        )
+        .order_by(Price.unit_amount, Product.name)
+    )
+    allowed = settings["subscription_product_ids"]
+    if allowed:
+        query = query.where(Product.id.in_(allowed))
+    return list(query)
+
+
+def _target_items(sub: Subscription, settings: dict, price_id: str | None, quantity: int | None):
+    rows = item_rows(sub)
+    if len(rows) != 1:
+        raise Conflict("This subscription has several items; change it with us directly.")
+    price, current_quantity = rows[0].price, rows[0].quantity
+    if price_id is not None and price_id != price.id:
+        if not settings["allow_plan_switch"]:
+            raise FeatureDisabled("Plan changes are turned off for this portal.")
+        price = next((p for p in switch_options(sub, settings) if p.id == price_id), None)
+        if price is None:
+            raise PermissionDenied("That plan is not available here.")
+    new_quantity = current_quantity if quantity is None else quantity
+    if new_quantity != current_quantity:
+        if not settings["allow_quantity_updates"]:
+            raise FeatureDisabled("Quantity changes are turned off for this portal.")
+        if not 1 <= new_quantity <= MAX_PORTAL_QUANTITY:
+            raise ValidationFailed.field(
+                "quantity", f"Choose a quantity from 1 to {MAX_PORTAL_QUANTITY}."
+            )
+    if price.id == rows[0].price_id and new_quantity == current_quantity:
+        raise ValidationFailed.field("price_id", "Choose a different plan or quantity.")
+    return [(price, new_quantity)]
+
+
+def preview(sub, settings, price_id=None, quantity=None, now=None) -> ChangePlan:
+    """The exact bill of a plan or quantity change under the merchant's proration rules."""
+    require_changeable(sub, settings)
+    items = _target_items(sub, settings, price_id, quantity)
+    return preview_change(
+        sub,
+        items,
+        behavior=settings["subscription_proration_behavior"],
+        timing=settings["subscription_charge_timing"],
+        now=now,
+    )
+
+
+def change(sub, settings, price_id, quantity, expected_version, now=None) -> Subscription:
+    """Do what the preview at ``expected_version`` showed; a stale preview is a 409."""
+    require_changeable(sub, settings)
+    items = _target_items(sub, settings, price_id, quantity)
+    return update_subscription(
+        sub,
+        items=items,
+        behavior=settings["subscription_proration_behavior"],
+        timing=settings["subscription_charge_timing"],
+        expected_version=expected_version,
+        now=now,
+    )
+
+
+def retention_offer(
+    sub: Subscription, settings: dict, now: datetime | None = None
+) -> Coupon | None:
+    """The merchant's retention coupon, if valid, usable here and not already on this plan."""
+    coupon_id = settings["retention_coupon_id"]
+    if not coupon_id or not settings["cancellations_enabled"]:
+        return None
+    coupon = Coupon.get_or_none((Coupon.id == coupon_id) & (Coupon.company == sub.company_id))
+    if coupon is None or not coupon_rules.is_valid(coupon, now or utcnow()):
+        return None
+    if coupon.amount_off is not None and (coupon.currency or "").upper() != sub.currency:
+        return None
+    used = Discount.select().where((Discount.subscription == sub) & (Discount.coupon == coupon))
+    return None if used.exists() else coupon
+
+
+def accept_retention(
+    sub: Subscription, settings: dict, now: datetime | None = None
+) -> Subscription:
+    require_changeable(sub, settings)
+    sub = lock(sub)
+    coupon = retention_offer(sub, settings, now)
+    if coupon is None:
+        raise Conflict("This offer is no longer available.")
+    apply_coupon(sub, coupon, now or utcnow())
+    sub.version += 1
+    sub.save()
+    return sub
+
+
+@dataclass(frozen=True)
+class CancelPlan:
+    immediately: bool
+    ends_at: datetime
+    credit: int  # cents credited for unused time (0 when none)
+
+
+def cancel_plan(sub: Subscription, settings: dict, now: datetime | None = None) -> CancelPlan:
+    """Exactly what cancelling would do, for the confirmation step."""
+    now = now or utcnow()
+    if settings["cancellation_mode"] == "end_of_period":
+        return CancelPlan(False, sub.current_period_end, 0)
+    credit = 0
+    if settings["cancellation_proration_enabled"] and _current_period_paid(sub):
+        lines = credit_lines(
+            current_items(sub), sub.current_period_start, sub.current_period_end, now
+        )
+        credit = -sum(line.amount for line in lines)
+    return CancelPlan(True, now, credit)
+
+
+def check_reason(settings: dict, reason: str | None, comment: str | None) -> None:
+    if not settings["cancellation_reasons_enabled"]:
+        return
+    if reason not in settings["cancellation_reasons"]:
+        raise ValidationFailed.field("reason", "Choose one of the listed reasons.")
+    if comment is not None and len(comment) > 1000:
+        raise ValidationFailed.field("comment", "Keep the comment under 1000 characters.")
+
+
+def cancel(sub, settings, reason=None, comment=None, now=None) -> tuple[Subscription, bool]:
+    """Cancel as the config says; returns the subscription and whether anything changed."""
+    if not settings["cancellations_enabled"]:
+        raise FeatureDisabled("Cancellations are turned off for this portal.")
+    require_changeable(sub, settings)
+    check_reason(settings, reason, comment)
+    if not settings["cancellation_reasons_enabled"]:
+        reason = comment = None
+    sub = lock(sub)
+    if sub.status not in LIVE_STATUSES:
+        return sub, False  # a second confirm of an immediate cancel changes nothing
+    at_period_end = settings["cancellation_mode"] == "end_of_period"
+    if sub.cancel_at_period_end and at_period_end:
+        return sub, False  # already scheduled: a second confirm changes nothing
+    ended = cancel_subscription(
+        sub,
+        at_period_end=at_period_end,
+        prorate=settings["cancellation_proration_enabled"],
+        reason=reason,
+        comment=(comment or None),
+        now=now,
+    )
+    return ended, True
+
+
+def keep(sub: Subscription, settings: dict) -> Subscription:
+    """Undo a scheduled cancellation ('keep my subscription')."""
+    if not settings["subscriptions_enabled"]:
+        raise FeatureDisabled("Subscriptions are turned off for this portal.")
+    return resume_subscription(sub)
