@@ -35,3 +35,41 @@ def register_commands(app: Flask) -> None:
         click.echo(f"secret key:      {secret}")
         click.echo(f"publishable key: {publishable}")
         click.echo("Keys are shown once; store them now.")
+
+    @app.cli.command("seed-demo")
+    def seed_demo_command():
+        """Create the Northwind Studio demo company (once); print fresh keys and sign-in details."""
+        from portal.demo import seed_demo, summary_lines
+
+        # Demo customers and a known owner email do not belong in a real deployment.
+        if app.config["PORTAL_ENV"] == "production":
+            raise click.ClickException("seed-demo is for development; PORTAL_ENV is production.")
+        init_schema()
+        with db.connection_context():
+            seed = seed_demo()
+        for line in summary_lines(seed, app.config["PORTAL_BASE_URL"]):
+            click.echo(line)
+
+    @app.cli.command("run-billing")
+    @click.option("--loop", is_flag=True, help="Keep running, one pass per interval.")
+    @click.option("--interval", default=60, show_default=True, help="Seconds between passes.")
+    def run_billing_command(loop, interval):
+        """Renew due subscriptions, end scheduled cancellations, expire finished discounts."""
+        import time
+
+        from portal.billing.runner import run_billing
+
+        while True:
+            with db.connection_context():
+                result = run_billing()
+            click.echo(
+                f"renewed {result.renewed} (past due {result.past_due}), ended {result.ended}, "
+                f"discounts expired {result.discounts_expired}, errors {len(result.errors)}"
+            )
+            for line in result.errors:
+                click.echo(f"  error: {line}", err=True)
+            if not loop:
+                if result.errors:
+                    raise SystemExit(1)
+                break
+            time.sleep(interval)

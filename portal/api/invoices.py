@@ -1,1 +1,267 @@
-"""Placeholder."""
+"""Invoices: GET /invoices, GET /invoices/:id, GET /invoices/:id/pdf (the data a PDF
+needs), POST /invoices/:id/pay, POST /invoices/:id/void. Invoices are created by
+subscriptions, never through this API."""
+
+import re
+from typing import Annotated
+
+from flask import current_app, g
+from pydantic import AfterValidator, Field
+
+from portal.billing.invoices import (
+    STATUSES,
+    collect_now,
+    display_status,
+    lines_by_invoice,
+    status_condition,
+    void_invoice,
+)
+from portal.billing.lookup import get_owned
+from portal.errors import PaymentDeclined
+from portal.models import Company, Customer, Invoice
+from portal.timefmt import day
+
+from . import schemas, serializers
+from .core import ListQuery, api_route, paginate
+from .envelope import error, success
+from .fields import Id
+from .validation import Body
+
+
+def _status(value: str) -> str:
+    if value.upper() not in STATUSES:
+        raise ValueError(f"use one of {', '.join(STATUSES)}")
+    return value.upper()
+
+
+class InvoiceListQuery(ListQuery):
+    status: Annotated[str, AfterValidator(_status)] | None = Field(
+        None, description="OPEN lists open invoices that are not PAST_DUE."
+    )
+    customer_id: str | None = Field(None, max_length=64)
+    subscription_id: str | None = Field(None, max_length=64)
+
+
+class PayInvoice(Body):
+    instrument_id: Id | None = Field(
+        None, description="Default: the subscription's method, else the customer's default."
+    )
+
+
+class PdfMerchant(schemas.Shape):
+    name: str
+    address_lines: list[str]
+    support_email: str | None
+    brand_color: str
+
+
+class PdfCustomer(schemas.Shape):
+    id: str
+    name: str
+    email: str | None
+    phone: str | None
+    address: schemas.Address
+    tax_id: str | None
+
+
+class PdfLine(schemas.Shape):
+    description: str
+    quantity: int
+    unit_amount: int
+    amount: int
+    proration: bool
+    period_start: str | None
+    period_end: str | None
+
+
+class PdfTotals(schemas.Shape):
+    subtotal: int
+    discount_amount: int
+    credit_applied: int
+    total: int
+    amount_paid: int
+    amount_due: int
+    amount_remaining: int
+
+
+class InvoicePdf(schemas.Shape):
+    """Everything needed to draw the invoice; dates are YYYY-MM-DD, money in minor units."""
+
+    invoice_id: str
+    number: str
+    filename: str
+    status: str
+    currency: str
+    issue_date: str
+    due_date: str | None
+    paid_date: str | None
+    period_start: str | None
+    period_end: str | None
+    merchant: PdfMerchant
+    customer: PdfCustomer
+    lines: list[PdfLine]
+    totals: PdfTotals
+    hosted_invoice_url: str
+
+
+def render_many(invoices: list[Invoice]) -> list[dict]:
+    """Wire dicts for a page of invoices: one query fetches every line of the page."""
+    lines = lines_by_invoice([inv.id for inv in invoices])
+    base_url = current_app.config["PORTAL_BASE_URL"]
+    return [serializers.invoice(inv, lines[inv.id], base_url) for inv in invoices]
+
+
+def render(invoice: Invoice) -> dict:
+    return render_many([invoice])[0]
+
+
+def _owned(invoice_id: str) -> Invoice:
+    return get_owned(Invoice, g.company, invoice_id, "invoice")
+
+
+def _merchant(company: Company) -> dict:
+    lines = [line.strip() for line in (company.address or "").splitlines() if line.strip()]
+    return {
+        "name": company.name,
+        "address_lines": lines,
+        "support_email": company.support_email,
+        "brand_color": company.brand_color,
+    }
+
+
+def _customer(customer: Customer) -> dict:
+    return {
+        "id": customer.id,
+        "name": f"{customer.first_name} {customer.last_name}".strip(),
+        "email": customer.email,
+        "phone": customer.phone,
+        "address": {
+            "line1": customer.address_line1,
+            "line2": customer.address_line2,
+            "city": customer.city,
+            "region": customer.region,
+            "postal_code": customer.postal_code,
+            "country": customer.country,
+        },
+        "tax_id": customer.tax_id,
+    }
+
+
+def _pdf_line(line) -> dict:
+    return {
+        "description": line.description,
+        "quantity": line.quantity,
+        "unit_amount": line.unit_amount,
+        "amount": line.amount,
+        "proration": line.proration,
+        "period_start": day(line.period_start),
+        "period_end": day(line.period_end),
+    }
+
+
+def pdf_data(invoice: Invoice) -> dict:
+    rows = lines_by_invoice([invoice.id])[invoice.id]
+    wire = serializers.invoice(invoice, rows, current_app.config["PORTAL_BASE_URL"])
+    return {
+        "invoice_id": invoice.id,
+        "number": invoice.number,
+        "filename": "invoice-" + re.sub(r"[^A-Za-z0-9._-]", "_", invoice.number) + ".pdf",
+        "status": wire["status"],
+        "currency": invoice.currency,
+        "issue_date": day(invoice.created_at),
+        "due_date": day(invoice.due_date),
+        "paid_date": day(invoice.paid_at),
+        "period_start": day(invoice.period_start),
+        "period_end": day(invoice.period_end),
+        "merchant": _merchant(Company.get_by_id(invoice.company_id)),
+        "customer": _customer(Customer.get_by_id(invoice.customer_id)),
+        "lines": [_pdf_line(row) for row in rows],
+        "totals": {name: wire[name] for name in PdfTotals.model_fields},
+        "hosted_invoice_url": wire["hosted_invoice_url"],
+    }
+
+
+@api_route(
+    "/invoices",
+    "GET",
+    summary="List invoices, newest first (filters: status, customer_id, subscription_id, ids)",
+    tag="Invoices",
+    query=InvoiceListQuery,
+    response=schemas.Invoice,
+    paginated=True,
+)
+def list_invoices(query: InvoiceListQuery):
+    select = Invoice.select().where(Invoice.company == g.company)
+    if query.status:
+        select = select.where(status_condition(query.status))
+    if query.customer_id:
+        select = select.where(Invoice.customer == query.customer_id)
+    if query.subscription_id:
+        select = select.where(Invoice.subscription == query.subscription_id)
+    return paginate(
+        select,
+        query,
+        render_many,
+        id_field=Invoice.id,
+        order=(Invoice.created_at.desc(), Invoice.number.desc(), Invoice.id),
+    )
+
+
+@api_route(
+    "/invoices/<invoice_id>",
+    "GET",
+    summary="Retrieve an invoice",
+    tag="Invoices",
+    response=schemas.Invoice,
+)
+def get_invoice(invoice_id: str):
+    return success(render(_owned(invoice_id)))
+
+
+@api_route(
+    "/invoices/<invoice_id>/pdf",
+    "GET",
+    summary="The data needed to render an invoice PDF",
+    tag="Invoices",
+    response=InvoicePdf,
+)
+def get_invoice_pdf(invoice_id: str):
+    return success(pdf_data(_owned(invoice_id)))
+
+
+@api_route(
+    "/invoices/<invoice_id>/pay",
+    "POST",
+    summary="Charge an open invoice now (402 PAYMENT_DECLINED when the charge fails)",
+    tag="Invoices",
+    body=PayInvoice,
+    response=schemas.Invoice,
+)
+def pay_invoice_now(invoice_id: str, body: PayInvoice):
+    invoice = _owned(invoice_id)
+    charge = collect_now(invoice, body.instrument_id)
+    if charge.status != "succeeded":
+        # Returned, not raised: the failed charge and the invoice's payment_failed flag
+        # must commit, and raising would roll them back.
+        return error(
+            PaymentDeclined.status,
+            PaymentDeclined.code,
+            f"The payment was declined: {charge.failure_message or 'no reason given'}",
+            {
+                "invoice_id": invoice.id,
+                "charge_id": charge.id,
+                "invoice_status": display_status(Invoice.get_by_id(invoice.id)),
+            },
+        )
+    return success(render(Invoice.get_by_id(invoice.id)), message="Invoice paid")
+
+
+@api_route(
+    "/invoices/<invoice_id>/void",
+    "POST",
+    summary="Void an open invoice (409 otherwise)",
+    tag="Invoices",
+    response=schemas.Invoice,
+)
+def void_open_invoice(invoice_id: str):
+    return success(render(void_invoice(_owned(invoice_id))), message="Invoice voided")

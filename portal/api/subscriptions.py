@@ -1,1 +1,310 @@
-"""Placeholder."""
+"""Subscriptions: POST|GET /subscriptions, GET|PATCH|DELETE /subscriptions/:id, resume,
+and the proration preview (which runs the same plan PATCH executes)."""
+
+from dataclasses import asdict
+from typing import Annotated, Literal
+
+from flask import g
+from pydantic import Field
+
+from portal.billing.changes import preview_change, update_subscription
+from portal.billing.lookup import get_owned, get_referenced
+from portal.billing.proration import BEHAVIORS, TIMINGS, ChangePlan
+from portal.billing.subscription_items import MAX_QUANTITY, STATUSES
+from portal.billing.subscriptions import (
+    cancel_subscription,
+    create_subscription,
+    resume_subscription,
+)
+from portal.errors import ValidationFailed
+from portal.models import Coupon, Customer, Discount, PaymentMethod, Price, Subscription, utcnow
+from portal.models import SubscriptionItem as Item
+from portal.timefmt import iso
+
+from . import schemas, serializers
+from .core import ListQuery, api_route, paginate
+from .envelope import success
+from .fields import Id, Metadata
+from .validation import Body, Query
+
+Behavior = Literal[BEHAVIORS]
+Timing = Literal[TIMINGS]
+Status = Literal[STATUSES]
+Quantity = Annotated[int, Field(ge=1, le=MAX_QUANTITY)]
+MAX_ITEMS = 20
+
+
+class ItemIn(Body):
+    price_id: Id
+    quantity: Quantity = 1
+
+
+class SubscriptionCreate(Body):
+    identity_id: Id
+    items: Annotated[list[ItemIn], Field(min_length=1, max_length=MAX_ITEMS)]
+    instrument_id: Id | None = None
+    coupon_id: Id | None = None
+    metadata: Metadata | None = None
+
+
+class SubscriptionUpdate(Body):
+    # instrument_id and items may be left out, but not sent as null.
+    metadata: Metadata | None = None
+    instrument_id: Id = None
+    items: Annotated[list[ItemIn], Field(min_length=1, max_length=MAX_ITEMS)] = None
+    proration_behavior: Behavior = "prorate"
+    charge_timing: Timing = "immediately"
+    expected_version: Annotated[int, Field(ge=1)] | None = None
+
+
+class NoBody(Body):
+    """Action routes take no fields; anything sent is refused as unknown."""
+
+
+class SubscriptionListQuery(ListQuery):
+    status: Status | None = None
+    identity_id: Id | None = None
+
+
+class CancelQuery(Query):
+    at_period_end: bool = False
+    prorate: bool = False
+
+
+class PreviewQuery(Query):
+    items: str | None = Field(None, max_length=2000)
+    proration_behavior: Behavior = "prorate"
+    charge_timing: Timing = "immediately"
+
+
+class PreviewLine(schemas.Shape):
+    description: str
+    amount: int
+    quantity: int
+    unit_amount: int
+    proration: bool
+    period_start: str | None
+    period_end: str | None
+    price_id: str | None
+
+
+class NextInvoice(schemas.Shape):
+    amount: int
+    date: str
+
+
+class ProrationPreview(schemas.Shape):
+    amount_due_now: int
+    currency: str
+    lines: list[PreviewLine]
+    next_invoice: NextInvoice
+    credit_balance_after: int
+    proration_behavior: str
+    charge_timing: str
+    subscription_version: int
+
+
+def render_many(subscriptions: list[Subscription]) -> list[dict]:
+    """Serialize a list with one query for all items and one for all active discounts."""
+    ids = [s.id for s in subscriptions]
+    items: dict[str, list] = {sid: [] for sid in ids}
+    discounts: dict[str, dict] = {}
+    if ids:
+        for item in (
+            Item.select().where(Item.subscription.in_(ids)).order_by(Item.created_at, Item.id)
+        ):
+            items[item.subscription_id].append(item)
+        now = utcnow()
+        active = Discount.select().where(
+            Discount.subscription.in_(ids)
+            & Discount.ended_at.is_null()
+            & (Discount.end.is_null() | (Discount.end > now))
+        )
+        for discount in active.order_by(Discount.start, Discount.id):
+            discounts[discount.subscription_id] = serializers.discount(discount)  # latest wins
+    return [serializers.subscription(s, items[s.id], discounts.get(s.id)) for s in subscriptions]
+
+
+def render(subscription: Subscription) -> dict:
+    return render_many([subscription])[0]
+
+
+def render_plan(plan: ChangePlan, sub: Subscription) -> dict:
+    lines = [
+        {**asdict(line), "period_start": iso(line.period_start), "period_end": iso(line.period_end)}
+        for line in plan.lines
+    ]
+    return {
+        "amount_due_now": plan.amount_due_now,
+        "currency": sub.currency,
+        "lines": lines,
+        "next_invoice": {
+            "amount": plan.next_invoice.amount_due,
+            "date": iso(plan.billing.period_end),
+        },
+        "credit_balance_after": plan.credit_balance_after,
+        "proration_behavior": plan.behavior,
+        "charge_timing": plan.timing,
+        "subscription_version": sub.version,
+    }
+
+
+def _prices(pairs: list[tuple[str, int]]) -> list[tuple[Price, int]]:
+    return [
+        (get_referenced(Price, g.company, price_id, f"items.{index}.price_id"), quantity)
+        for index, (price_id, quantity) in enumerate(pairs)
+    ]
+
+
+def _parse_items(text: str) -> list[tuple[str, int]]:
+    """``price_id:qty,price_id`` (quantity defaults to 1) from the preview's query string."""
+    pairs = []
+    for index, part in enumerate(text.split(",")):
+        price_id, _, quantity = part.strip().partition(":")
+        if not price_id:
+            raise ValidationFailed.field("items", "Write items as price_id:quantity,…")
+        if quantity and not (quantity.isascii() and quantity.isdigit()):
+            raise ValidationFailed.field(f"items.{index}.quantity", "Use a whole number.")
+        pairs.append((price_id, int(quantity) if quantity else 1))
+    if len(pairs) > MAX_ITEMS:
+        raise ValidationFailed.field("items", f"Use at most {MAX_ITEMS} items.")
+    return pairs
+
+
+def _owned(subscription_id: str) -> Subscription:
+    return get_owned(Subscription, g.company, subscription_id, "subscription")
+
+
+@api_route(
+    "/subscriptions",
+    "POST",
+    summary="Create a subscription (first invoice charged at once)",
+    tag="Subscriptions",
+    body=SubscriptionCreate,
+    response=schemas.Subscription,
+    status=201,
+)
+def create(body: SubscriptionCreate):
+    customer = get_referenced(Customer, g.company, body.identity_id, "identity_id")
+    items = _prices([(item.price_id, item.quantity) for item in body.items])
+    method = coupon = None
+    if body.instrument_id is not None:
+        method = get_referenced(PaymentMethod, g.company, body.instrument_id, "instrument_id")
+    if body.coupon_id is not None:
+        coupon = get_referenced(Coupon, g.company, body.coupon_id, "coupon_id")
+    sub = create_subscription(
+        g.company, customer, items, payment_method=method, coupon=coupon, metadata=body.metadata
+    )
+    message = "Subscription created"
+    if sub.status == "incomplete":
+        message = "Subscription created; the first payment has not gone through"
+    return success(render(sub), message=message, status=201)
+
+
+@api_route(
+    "/subscriptions",
+    "GET",
+    summary="List subscriptions",
+    tag="Subscriptions",
+    query=SubscriptionListQuery,
+    response=schemas.Subscription,
+    paginated=True,
+)
+def list_subscriptions(query: SubscriptionListQuery):
+    select = Subscription.select().where(Subscription.company == g.company)
+    if query.status:
+        select = select.where(Subscription.status == query.status)
+    if query.identity_id:
+        select = select.where(Subscription.customer == query.identity_id)
+    return paginate(
+        select,
+        query,
+        render_many,
+        id_field=Subscription.id,
+        order=(Subscription.created_at.desc(), Subscription.id),
+    )
+
+
+@api_route(
+    "/subscriptions/<subscription_id>",
+    "GET",
+    summary="Retrieve a subscription",
+    tag="Subscriptions",
+    response=schemas.Subscription,
+)
+def get_subscription(subscription_id: str):
+    return success(render(_owned(subscription_id)))
+
+
+@api_route(
+    "/subscriptions/<subscription_id>",
+    "PATCH",
+    summary="Update a subscription: metadata, payment method, items (prorated)",
+    tag="Subscriptions",
+    body=SubscriptionUpdate,
+    response=schemas.Subscription,
+)
+def patch_subscription(subscription_id: str, body: SubscriptionUpdate):
+    sub = _owned(subscription_id)
+    metadata = (body.metadata or {}) if "metadata" in body.model_fields_set else None
+    method = None
+    if body.instrument_id is not None:
+        method = get_referenced(PaymentMethod, g.company, body.instrument_id, "instrument_id")
+    items = None
+    if body.items is not None:
+        items = _prices([(item.price_id, item.quantity) for item in body.items])
+    sub = update_subscription(
+        sub,
+        metadata=metadata,
+        payment_method=method,
+        items=items,
+        behavior=body.proration_behavior,
+        timing=body.charge_timing,
+        expected_version=body.expected_version,
+    )
+    return success(render(sub), message="Subscription updated")
+
+
+@api_route(
+    "/subscriptions/<subscription_id>",
+    "DELETE",
+    summary="Cancel a subscription now or at the end of its period",
+    tag="Subscriptions",
+    body=NoBody,
+    query=CancelQuery,
+    response=schemas.Subscription,
+)
+def cancel(subscription_id: str, body: NoBody, query: CancelQuery):
+    sub = cancel_subscription(
+        _owned(subscription_id), at_period_end=query.at_period_end, prorate=query.prorate
+    )
+    message = "Subscription will cancel at period end" if query.at_period_end else "Canceled"
+    return success(render(sub), message=message)
+
+
+@api_route(
+    "/subscriptions/<subscription_id>/resume",
+    "POST",
+    summary="Undo a scheduled cancellation",
+    tag="Subscriptions",
+    body=NoBody,
+    response=schemas.Subscription,
+)
+def resume(subscription_id: str, body: NoBody):
+    sub = resume_subscription(_owned(subscription_id))
+    return success(render(sub), message="Subscription resumed")
+
+
+@api_route(
+    "/subscriptions/<subscription_id>/proration-preview",
+    "GET",
+    summary="Preview what changing the items would bill (same numbers as PATCH)",
+    tag="Subscriptions",
+    query=PreviewQuery,
+    response=ProrationPreview,
+)
+def proration_preview(subscription_id: str, query: PreviewQuery):
+    sub = _owned(subscription_id)
+    items = _prices(_parse_items(query.items)) if query.items else None
+    plan = preview_change(sub, items, behavior=query.proration_behavior, timing=query.charge_timing)
+    return success(render_plan(plan, sub))

@@ -1,0 +1,168 @@
+"""Portal-session JSON: the customer's subscriptions under the merchant's portal rules."""
+
+from typing import Annotated
+
+from flask import g
+from pydantic import Field, StringConstraints
+
+from portal import portal_subscriptions as rules
+from portal.billing.coupons import describe
+from portal.models import Subscription
+
+from . import schemas
+from .core import api_route
+from .envelope import success
+from .fields import Id
+from .portal_scope import event, own, require, settings
+from .subscriptions import ProrationPreview, render, render_many, render_plan
+from .validation import Body, Query
+
+Quantity = Annotated[int, Field(ge=1, le=rules.MAX_PORTAL_QUANTITY)]
+
+
+class ChangeQuery(Query):
+    price_id: Id | None = None
+    quantity: Quantity | None = None
+
+
+class ChangeBody(Body):
+    price_id: Id | None = None
+    quantity: Quantity | None = None
+    expected_version: int = Field(description="subscription_version from the preview")
+
+
+class CancelBody(Body):
+    reason: Annotated[str, StringConstraints(max_length=100)] | None = None
+    comment: Annotated[str, StringConstraints(max_length=1000)] | None = None
+
+
+class Offer(schemas.Shape):
+    coupon_id: str | None
+    description: str | None
+
+
+def _sub(subscription_id: str) -> Subscription:
+    require("subscriptions_enabled", "Subscriptions")
+    return own(Subscription, subscription_id, "subscription")
+
+
+@api_route(
+    "/customer-portal/subscriptions",
+    "GET",
+    auth="session",
+    tag="Customer portal",
+    summary="The signed-in customer's subscriptions",
+    response=schemas.Subscription,
+    paginated=True,
+)
+def portal_list_subscriptions():
+    require("subscriptions_enabled", "Subscriptions")
+    rows = list(
+        Subscription.select()
+        .where(Subscription.customer == g.portal_session.customer_id)
+        .order_by(Subscription.created_at.desc())
+        .limit(100)
+    )
+    return success(
+        render_many(rows),
+        pagination={"total": len(rows), "limit": 100, "offset": 0, "has_more": False},
+    )
+
+
+@api_route(
+    "/customer-portal/subscriptions/<subscription_id>/preview",
+    "GET",
+    auth="session",
+    tag="Customer portal",
+    summary="Preview a plan or quantity change under the portal rules",
+    query=ChangeQuery,
+    response=ProrationPreview,
+)
+def portal_preview_change(subscription_id: str, query: ChangeQuery):
+    sub = _sub(subscription_id)
+    plan = rules.preview(sub, settings(), query.price_id, query.quantity)
+    return success(render_plan(plan, sub))
+
+
+@api_route(
+    "/customer-portal/subscriptions/<subscription_id>/change",
+    "POST",
+    auth="session",
+    tag="Customer portal",
+    summary="Confirm a previewed plan or quantity change",
+    body=ChangeBody,
+    response=schemas.Subscription,
+)
+def portal_change(subscription_id: str, body: ChangeBody):
+    sub = _sub(subscription_id)
+    changed = rules.change(sub, settings(), body.price_id, body.quantity, body.expected_version)
+    event("subscription.changed", {"price_id": body.price_id, "quantity": body.quantity}, sub.id)
+    return success(render(changed), message="Subscription changed")
+
+
+@api_route(
+    "/customer-portal/subscriptions/<subscription_id>/retention-offer",
+    "GET",
+    auth="session",
+    tag="Customer portal",
+    summary="The retention offer, if any",
+    response=Offer,
+)
+def portal_offer(subscription_id: str):
+    sub = _sub(subscription_id)
+    coupon = rules.retention_offer(sub, settings())
+    return success(
+        {
+            "coupon_id": coupon.id if coupon else None,
+            "description": describe(coupon, sub.currency) if coupon else None,
+        }
+    )
+
+
+@api_route(
+    "/customer-portal/subscriptions/<subscription_id>/retention-offer",
+    "POST",
+    auth="session",
+    tag="Customer portal",
+    summary="Accept the retention offer",
+    response=schemas.Subscription,
+)
+def portal_accept_offer(subscription_id: str):
+    sub = rules.accept_retention(_sub(subscription_id), settings())
+    event(
+        "subscription.retention_accepted", {"coupon_id": settings()["retention_coupon_id"]}, sub.id
+    )
+    return success(render(sub), message="Offer applied")
+
+
+@api_route(
+    "/customer-portal/subscriptions/<subscription_id>/cancel",
+    "POST",
+    auth="session",
+    tag="Customer portal",
+    summary="Cancel as the portal config says (mode, proration)",
+    body=CancelBody,
+    response=schemas.Subscription,
+)
+def portal_cancel(subscription_id: str, body: CancelBody):
+    sub, changed = rules.cancel(_sub(subscription_id), settings(), body.reason, body.comment)
+    if changed:
+        action = (
+            "subscription.canceled" if sub.status == "canceled" else "subscription.cancel_scheduled"
+        )
+        event(action, {"reason": body.reason, "comment": body.comment}, sub.id)
+    return success(render(sub), message="Subscription canceled" if changed else "No change")
+
+
+@api_route(
+    "/customer-portal/subscriptions/<subscription_id>/keep",
+    "POST",
+    auth="session",
+    tag="Customer portal",
+    summary="Undo a scheduled cancellation",
+    response=schemas.Subscription,
+)
+def portal_keep(subscription_id: str):
+    sub = rules.keep(_sub(subscription_id), settings())
+    event("subscription.kept", None, sub.id)
+    return success(render(sub), message="Subscription kept")
