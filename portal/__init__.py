@@ -5,7 +5,7 @@ from flask import Flask
 from portal import config as config_module
 from portal import merchants
 from portal.db import bind, db
-from portal.extensions import csrf, limiter, login_manager
+from portal.extensions import compress, csrf, limiter, login_manager
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -29,7 +29,7 @@ def create_app(config: dict | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
 
-    from portal import mail
+    from portal import assets, mail
     from portal.api import bp as api_bp
     from portal.cli import register_commands
     from portal.customer import bp as customer_bp
@@ -40,6 +40,8 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.web import install_web_basics
 
     install_web_basics(app)
+    assets.install(app)
+    compress.init_app(app)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the JSON API is key-authenticated, never cookie-authenticated
     app.register_blueprint(customer_bp)

@@ -78,6 +78,10 @@ def load(overrides: dict | None = None) -> dict:
         ),
         "MAX_CONTENT_LENGTH": 256 * 1024,
         "JSON_SORT_KEYS": False,
+        # Brotli for browsers, gzip for the rest; PDFs are compressed already.
+        "COMPRESS_ALGORITHM": ["br", "gzip"],
+        "COMPRESS_BR_LEVEL": 5,
+        "COMPRESS_MIN_SIZE": 500,
         "DEBUG": False,
     }
     if "SECRET_KEY" not in overrides:

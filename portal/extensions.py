@@ -1,6 +1,7 @@
 """Flask extensions, created once and bound in the app factory."""
 
 from flask import request
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -13,6 +14,7 @@ def _client_key() -> str:
 
 limiter = Limiter(key_func=_client_key, headers_enabled=False)
 csrf = CSRFProtect()
+compress = Compress()
 login_manager = LoginManager()
 
 

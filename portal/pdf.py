@@ -3,6 +3,8 @@
 DejaVu Sans is embedded so €, ł, ß, Ω and Cyrillic or Greek names print.
 """
 
+import json
+from functools import lru_cache
 from pathlib import Path
 
 from fpdf import FPDF
@@ -118,7 +120,19 @@ def _totals(pdf: _InvoicePdf, data: dict) -> None:
 
 
 def render_invoice_pdf(data: dict) -> bytes:
-    """Draw the invoice described by ``data`` (the /invoices/:id/pdf payload)."""
+    """Draw the invoice described by ``data`` (the /invoices/:id/pdf payload).
+
+    Drawing costs far more than reading the data, so bytes are cached by the data's content:
+    any change to the invoice, customer or merchant details gives a new key."""
+    return _render_cached(json.dumps(data, sort_keys=True, separators=(",", ":")))
+
+
+@lru_cache(maxsize=256)
+def _render_cached(data_json: str) -> bytes:
+    return _draw(json.loads(data_json))
+
+
+def _draw(data: dict) -> bytes:
     pdf = _InvoicePdf()
     pdf.set_title(f"Invoice {data['number']}")
     pdf.set_author(data["merchant"]["name"])

@@ -55,7 +55,7 @@ def install_web_basics(app: Flask) -> None:
     @app.before_request
     def _resolve_host():
         """Pages answer only on the portal's own host or a verified custom domain."""
-        if request.path.startswith(API_PREFIX) or request.path.startswith("/static/"):
+        if request.path.startswith((API_PREFIX, "/static/", "/assets/")):
             return None
         host = request.host.lower()
         g.host_company = None
