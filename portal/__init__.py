@@ -1,6 +1,7 @@
 """Application factory."""
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import config as config_module
 from portal import merchants
@@ -40,6 +41,10 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.web import install_web_basics
 
     install_web_basics(app)
+    if app.config["PORTAL_PROXY_HOPS"]:
+        # Trust X-Forwarded-For/-Proto from exactly this many proxies; never X-Forwarded-Host.
+        hops = app.config["PORTAL_PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0)
     assets.install(app)
     compress.init_app(app)
     app.register_blueprint(api_bp)

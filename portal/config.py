@@ -76,6 +76,7 @@ def load(overrides: dict | None = None) -> dict:
         "PORTAL_CONSUME_RATE_LIMIT_IP": os.environ.get(
             "PORTAL_CONSUME_RATE_LIMIT_IP", "30 per minute"
         ),
+        "PORTAL_PROXY_HOPS": _int("PORTAL_PROXY_HOPS", 0),
         "MAX_CONTENT_LENGTH": 256 * 1024,
         "JSON_SORT_KEYS": False,
         # Brotli for browsers, gzip for the rest; PDFs are compressed already.

@@ -30,6 +30,10 @@ def _load_user(_request):
         from portal.customer.session import load_portal_user
 
         return load_portal_user()
+    if request.blueprint == "merchant":
+        from portal.merchant.session import load_merchant_user
+
+        return load_merchant_user()
     return None
 
 

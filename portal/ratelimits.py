@@ -13,13 +13,32 @@ def _email_key() -> str:
     company = (request.view_args or {}).get("company_id") or (
         host_company.id if host_company else ""
     )
-    if email is None:
+    if email is None and request.endpoint == "customer.renew_link":
+        email, company = _renewal_address()
+    elif email is None:
         body = request.get_json(silent=True)
         if isinstance(body, dict):
             email, company = body.get("email"), body.get("company_id", "")
     if not isinstance(email, str) or not email.strip():
         return f"ip:{_client_key()}"
     return f"email:{company}:{sha256_hex(email.strip().lower())}"
+
+
+def _renewal_address() -> tuple[str | None, str]:
+    """A renewal form carries no address: it goes to the link's customer, so count it there."""
+    from portal import access
+    from portal.models import Customer
+    from portal.signin import lifetimes
+
+    token = (request.view_args or {}).get("token", "")
+    try:
+        row = access.read_link(current_app.config["SECRET_KEY"], token, lifetimes())
+    except access.LinkSpent as spent:
+        row = spent.row
+    except access.LinkInvalid:
+        return None, ""
+    customer = Customer.get_or_none(Customer.id == row.customer_id)
+    return (customer.email if customer else None), row.company_id
 
 
 link_email_limit = limiter.shared_limit(

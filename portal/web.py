@@ -53,6 +53,15 @@ def install_web_basics(app: Flask) -> None:
     base_hosts = allowed_base_hosts(app.config["PORTAL_BASE_URL"], app.config["PORTAL_ENV"])
 
     @app.before_request
+    def _refuse_cross_site_posts():
+        """Fetch Metadata: browsers say when a form post comes from another site."""
+        unsafe = request.method not in ("GET", "HEAD", "OPTIONS")
+        cross_site = request.headers.get("Sec-Fetch-Site") == "cross-site"
+        if unsafe and cross_site and not request.path.startswith(API_PREFIX):
+            abort(403)
+        return None
+
+    @app.before_request
     def _resolve_host():
         """Pages answer only on the portal's own host or a verified custom domain."""
         if request.path.startswith((API_PREFIX, "/static/", "/assets/")):

@@ -1,7 +1,7 @@
 """Payment methods: attach through the gateway, make default, disable, remove."""
 
 from portal.errors import Conflict, ValidationFailed
-from portal.models import Customer, PaymentMethod, Subscription
+from portal.models import Customer, PaymentMethod, Subscription, utcnow
 
 from .gateway import GatewayError, get_gateway
 
@@ -9,9 +9,15 @@ TYPES = {"PAYMENT_CARD": "card", "BANK_ACCOUNT": "bank_account"}
 
 
 def add_instrument(
-    customer: Customer, token: str, *, name: str | None = None, expected_type: str | None = None
+    customer: Customer,
+    token: str,
+    *,
+    name: str | None = None,
+    expected_type: str | None = None,
+    account_type: str | None = None,
 ) -> PaymentMethod:
-    """Turn a gateway token into a stored payment method; the first one becomes the default."""
+    """Turn a gateway token into a stored payment method; the first one becomes the default.
+    ``account_type`` (bank accounts) overrides what the gateway reports."""
     try:
         instrument = get_gateway().create_instrument(token)
     except GatewayError as exc:
@@ -22,13 +28,7 @@ def add_instrument(
         raise ValidationFailed.field(
             "type", f"This token makes a {instrument.type}, not a {expected_type}."
         )
-    has_default = (
-        PaymentMethod.select()
-        .where(
-            (PaymentMethod.customer == customer) & (PaymentMethod.is_default == True)  # noqa: E712
-        )
-        .exists()
-    )
+    has_default = _has_default(customer.id)
     return PaymentMethod.create(
         company=customer.company_id,
         customer=customer,
@@ -40,10 +40,21 @@ def add_instrument(
         expiration_month=instrument.expiration_month,
         expiration_year=instrument.expiration_year,
         bank_name=instrument.bank_name,
-        account_type=instrument.account_type,
+        account_type=(account_type if instrument.type == "BANK_ACCOUNT" else None)
+        or instrument.account_type,
         masked_account_number=instrument.masked_account_number,
         fingerprint=instrument.fingerprint,
         is_default=not has_default,
+    )
+
+
+def _has_default(customer_id: str) -> bool:
+    return (
+        PaymentMethod.select()
+        .where(
+            (PaymentMethod.customer == customer_id) & (PaymentMethod.is_default == True)  # noqa: E712
+        )
+        .exists()
     )
 
 
@@ -104,6 +115,8 @@ def set_enabled(method: PaymentMethod, enabled: bool) -> PaymentMethod:
         ).execute()
     elif enabled and not method.enabled:
         PaymentMethod.update(enabled=True).where(PaymentMethod.id == method.id).execute()
+        if not _has_default(method.customer_id):
+            return make_default(PaymentMethod.get_by_id(method.id))
     return PaymentMethod.get_by_id(method.id)
 
 
@@ -118,3 +131,16 @@ def remove(method: PaymentMethod) -> None:
         Subscription.payment_method == method.id
     ).execute()
     method.delete_instance()
+
+
+def update_instrument(method: PaymentMethod, changes: dict) -> PaymentMethod:
+    """Apply a partial update: ``name``, ``enabled``, then ``is_default`` (True only)."""
+    if "name" in changes:
+        PaymentMethod.update(name=changes["name"]).where(PaymentMethod.id == method.id).execute()
+    if "enabled" in changes:
+        method = set_enabled(method, changes["enabled"])
+    if changes.get("is_default"):
+        method = make_default(method)
+    if changes:
+        PaymentMethod.update(updated_at=utcnow()).where(PaymentMethod.id == method.id).execute()
+    return PaymentMethod.get_by_id(method.id)

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from portal.db import locked
-from portal.errors import Conflict
+from portal.errors import Conflict, ValidationFailed
 from portal.models import (
     Charge,
     Company,
@@ -18,6 +18,7 @@ from portal.models import (
 
 from .coupons import discount_amount
 from .gateway import get_gateway
+from .lookup import get_referenced
 
 
 @dataclass
@@ -41,6 +42,37 @@ def display_status(invoice: Invoice) -> str:
     return invoice.status
 
 
+STATUSES = ("DRAFT", "OPEN", "PAID", "VOID", "UNCOLLECTIBLE", "PAST_DUE")
+
+
+def status_condition(status: str, now: datetime | None = None):
+    """A WHERE clause matching invoices whose display_status is ``status``."""
+    now = now or utcnow()
+    # Spelled out for NULL due dates, so that ~overdue stays true for them.
+    overdue = (Invoice.payment_failed == True) | (  # noqa: E712
+        Invoice.due_date.is_null(False) & (Invoice.due_date < now)
+    )
+    if status == "PAST_DUE":
+        return (Invoice.status == "OPEN") & overdue
+    if status == "OPEN":
+        return (Invoice.status == "OPEN") & ~overdue
+    return Invoice.status == status
+
+
+def lines_by_invoice(invoice_ids: list[str]) -> dict[str, list[InvoiceLine]]:
+    """The lines of several invoices in one query, each list in creation order."""
+    grouped: dict[str, list[InvoiceLine]] = {invoice_id: [] for invoice_id in invoice_ids}
+    if invoice_ids:
+        rows = (
+            InvoiceLine.select()
+            .where(InvoiceLine.invoice.in_(invoice_ids))
+            .order_by(InvoiceLine.created_at, InvoiceLine.id)
+        )
+        for line in rows:
+            grouped[line.invoice_id].append(line)
+    return grouped
+
+
 def next_number(company: Company) -> str:
     """Reserve the company's next invoice number (the UPDATE takes the row lock)."""
     Company.update(next_invoice_number=Company.next_invoice_number + 1).where(
@@ -50,6 +82,29 @@ def next_number(company: Company) -> str:
         Company.select(Company.next_invoice_number).where(Company.id == company.id).scalar() - 1
     )
     return f"{company.invoice_prefix}-{number:05d}"
+
+
+@dataclass(frozen=True)
+class Totals:
+    subtotal: int
+    discount: int
+    total: int
+    credit_applied: int
+    amount_due: int
+    credit_balance: int  # the subscription's credit balance afterwards
+
+
+def compute_totals(lines, coupons, currency: str, credit_balance: int = 0) -> Totals:
+    """An invoice's numbers, without writing anything (proration previews use it too)."""
+    subtotal = sum(line.amount for line in lines)
+    discount = 0
+    for coupon in coupons:
+        discount += discount_amount(coupon, subtotal - discount, currency)
+    total = subtotal - discount
+    credit_applied = min(credit_balance, total) if total > 0 and credit_balance > 0 else 0
+    balance = credit_balance - credit_applied + max(-total, 0)
+    amount_due = max(total - credit_applied, 0)
+    return Totals(subtotal, discount, total, credit_applied, amount_due, balance)
 
 
 def create_invoice(
@@ -67,19 +122,12 @@ def create_invoice(
     """Create a finalized invoice. Discounts come off a positive subtotal; a subscription's
     credit balance pays what it can, and a negative total becomes credit."""
     now = now or utcnow()
-    subtotal = sum(line.amount for line in lines)
-    discount = 0
-    for coupon in coupons:
-        discount += discount_amount(coupon, subtotal - discount, currency)
-    total = subtotal - discount
-    credit_applied = 0
+    balance = subscription.credit_balance if subscription is not None else 0
+    totals = compute_totals(lines, coupons, currency, balance)
     if subscription is not None:
-        if total > 0 and subscription.credit_balance > 0:
-            credit_applied = min(subscription.credit_balance, total)
-            subscription.credit_balance -= credit_applied
-        elif total < 0:
-            subscription.credit_balance += -total
-    amount_due = max(total - credit_applied, 0)
+        subscription.credit_balance = totals.credit_balance
+    subtotal, discount, total = totals.subtotal, totals.discount, totals.total
+    credit_applied, amount_due = totals.credit_applied, totals.amount_due
     invoice = Invoice.create(
         company=company,
         customer=customer,
@@ -113,10 +161,11 @@ def create_invoice(
                 "period_start": line.period_start,
                 "period_end": line.period_end,
                 "price": line.price_id,
-                "created_at": now,
+                # Lines have no position column: a microsecond step keeps their order.
+                "created_at": now + timedelta(microseconds=index),
                 "updated_at": now,
             }
-            for line in lines
+            for index, line in enumerate(lines)
         ]
     ).execute()
     if subscription is not None:
@@ -160,6 +209,41 @@ def pay_invoice(invoice: Invoice, method: PaymentMethod, now: datetime | None = 
     return charge
 
 
+def _chosen_method(invoice: Invoice, method_id: str) -> PaymentMethod:
+    method = get_referenced(PaymentMethod, invoice.company_id, method_id, "instrument_id")
+    if method.customer_id != invoice.customer_id:
+        raise ValidationFailed.field("instrument_id", "This payment method is another customer's.")
+    if not method.enabled:
+        raise ValidationFailed.field("instrument_id", "This payment method is disabled.")
+    return method
+
+
+def _usual_method(invoice: Invoice) -> PaymentMethod | None:
+    """The subscription's method while it is enabled, else the customer's default."""
+    if invoice.subscription_id:
+        sub = Subscription.get_by_id(invoice.subscription_id)
+        method = sub.payment_method
+        if method is not None and method.enabled:
+            return method
+    return PaymentMethod.get_or_none(
+        (PaymentMethod.customer == invoice.customer_id)
+        & (PaymentMethod.is_default == True)  # noqa: E712
+        & (PaymentMethod.enabled == True)  # noqa: E712
+    )
+
+
+def collect_now(invoice: Invoice, method_id: str | None = None) -> Charge:
+    """Charge an open invoice now, to ``method_id`` or the usual method (see _usual_method)."""
+    if invoice.status != "OPEN":
+        raise Conflict(f"Invoice {invoice.number} is {invoice.status.lower()}, not open.")
+    method = _chosen_method(invoice, method_id) if method_id else _usual_method(invoice)
+    if method is None:
+        raise ValidationFailed.field(
+            "instrument_id", "The customer has no usable payment method; pass instrument_id."
+        )
+    return pay_invoice(invoice, method)
+
+
 def _sync_subscription_status(invoice: Invoice, paid: bool) -> None:
     sub = Subscription.get_by_id(invoice.subscription_id)
     if sub.latest_invoice_id != invoice.id or sub.status == "canceled":
@@ -176,9 +260,9 @@ def _sync_subscription_status(invoice: Invoice, paid: bool) -> None:
 
 def void_invoice(invoice: Invoice) -> Invoice:
     invoice = locked(Invoice.select().where(Invoice.id == invoice.id)).get()
-    if invoice.status not in ("OPEN", "DRAFT"):
+    if invoice.status != "OPEN":
         raise Conflict(
-            f"Invoice {invoice.number} is {invoice.status.lower()} and cannot be voided."
+            f"Invoice {invoice.number} is {invoice.status.lower()}; only open ones can be voided."
         )
     invoice.status = "VOID"
     invoice.version += 1

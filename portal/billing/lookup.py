@@ -7,7 +7,8 @@ def get_owned(model, company, object_id, label: str | None = None):
     """The ``model`` row with ``object_id`` that belongs to ``company``, else NotFound."""
     label = label or model.__name__.lower()
     row = None
-    if isinstance(object_id, str) and len(object_id) <= 64:
+    # NUL is refused up front: PostgreSQL cannot even compare text holding it.
+    if isinstance(object_id, str) and len(object_id) <= 64 and "\x00" not in object_id:
         row = model.get_or_none((model.id == object_id) & (model.company == company))
     if row is None:
         raise NotFound(f"No such {label}: {object_id!s:.64}")

@@ -1,105 +1,71 @@
-"""Subscriptions: create (first invoice + charge), cancel now or at period end, resume."""
+"""Subscriptions: create (first invoice + charge), cancel now or at period end, resume, renew."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from portal.db import locked
-from portal.errors import Conflict, ValidationFailed
+from portal.errors import Conflict
 from portal.models import (
     Coupon,
     Customer,
     Discount,
+    Invoice,
     PaymentMethod,
+    PendingInvoiceItem,
     Price,
     Subscription,
     SubscriptionItem,
     utcnow,
 )
 
-from . import coupons as coupon_rules
 from .invoices import LineSpec, create_invoice, pay_invoice
-from .money import round_cents
-from .periods import boundary, remaining_fraction
+from .periods import boundary
+from .proration import credit_lines, period_line
+from .subscription_items import (
+    LIVE_STATUSES,
+    RENEWING,
+    active_coupons,
+    apply_coupon,
+    as_line,
+    check_coupon,
+    check_items,
+    check_method,
+    collect,
+    current_items,
+    default_method,
+    end_once_discounts,
+    item_rows,
+    lock,
+    next_period_end,
+    pending_rows,
+    priced,
+)
 
-MAX_QUANTITY = 10_000
-LIVE_STATUSES = ("incomplete", "trialing", "active", "past_due", "unpaid", "paused")
 
-
-def default_method(customer: Customer) -> PaymentMethod | None:
-    return PaymentMethod.get_or_none(
-        (PaymentMethod.customer == customer)
-        & (PaymentMethod.is_default == True)  # noqa: E712
-        & (PaymentMethod.enabled == True)  # noqa: E712
-    )
-
-
-def check_items(items: list[tuple[Price, int]]) -> None:
-    """All items recurring, active, distinct, one currency and one billing interval."""
-    if not items:
-        raise ValidationFailed.field("items", "Add at least one price.")
+def _start(company, customer, items, method, metadata, now: datetime) -> Subscription:
+    """The subscription row and its item rows, first period starting ``now``."""
     first = items[0][0]
-    seen = set()
-    for index, (price, quantity) in enumerate(items):
-        field = f"items.{index}"
-        if price.type != "recurring" or not price.active:
-            raise ValidationFailed.field(f"{field}.price_id", "Use an active recurring price.")
-        if (price.currency, price.interval, price.interval_count) != (
-            first.currency,
-            first.interval,
-            first.interval_count,
-        ):
-            raise ValidationFailed.field(
-                f"{field}.price_id", "All prices need the same currency and billing interval."
-            )
-        if price.id in seen:
-            raise ValidationFailed.field(f"{field}.price_id", "Each price may appear once.")
-        if not 1 <= quantity <= MAX_QUANTITY:
-            raise ValidationFailed.field(
-                f"{field}.quantity", f"Use a quantity from 1 to {MAX_QUANTITY}."
-            )
-        seen.add(price.id)
-
-
-def period_lines(items, start: datetime, end: datetime) -> list[LineSpec]:
-    return [
-        LineSpec(
-            description=f"{price.product.name} × {quantity}",
-            quantity=quantity,
-            unit_amount=price.unit_amount,
-            amount=price.unit_amount * quantity,
-            period_start=start,
-            period_end=end,
-            price_id=price.id,
-        )
-        for price, quantity in items
-    ]
-
-
-def active_coupons(sub: Subscription, period_start: datetime) -> list[Coupon]:
-    discounts = Discount.select(Discount, Coupon).join(Coupon).where(Discount.subscription == sub)
-    return [d.coupon for d in discounts if coupon_rules.applies(d, period_start)]
-
-
-def end_once_discounts(sub: Subscription, now: datetime) -> None:
-    """A 'once' coupon has done its job after the first invoice it discounted."""
-    once = Coupon.select(Coupon.id).where(Coupon.duration == "once")
-    Discount.update(ended_at=now).where(
-        (Discount.subscription == sub) & Discount.ended_at.is_null() & Discount.coupon.in_(once)
-    ).execute()
-
-
-def apply_coupon(sub: Subscription, coupon: Coupon, now: datetime) -> Discount:
-    if not coupon_rules.is_valid(coupon, now):
-        raise ValidationFailed.field("coupon_id", "This coupon can no longer be redeemed.")
-    if coupon.amount_off is not None and (coupon.currency or "").upper() != sub.currency:
-        raise ValidationFailed.field("coupon_id", "This coupon is in another currency.")
-    Coupon.update(times_redeemed=Coupon.times_redeemed + 1).where(Coupon.id == coupon.id).execute()
-    return Discount.create(
-        company=sub.company_id,
-        subscription=sub,
-        coupon=coupon,
-        start=now,
-        end=coupon_rules.discount_end(coupon, now),
+    sub = Subscription.create(
+        company=company,
+        customer=customer,
+        payment_method=method,
+        status="incomplete",
+        currency=first.currency,
+        current_period_start=now,
+        current_period_end=boundary(now, first.interval, first.interval_count, 1),
+        billing_cycle_anchor=now,
+        metadata=metadata,
+        created_at=now,
     )
+    for index, (price, quantity) in enumerate(items):
+        # Items have no position column: a microsecond step keeps them in the given order.
+        SubscriptionItem.create(
+            company=company,
+            subscription=sub,
+            price=price,
+            quantity=quantity,
+            created_at=now + timedelta(microseconds=index),
+            updated_at=now,
+        )
+    return sub
 
 
 def create_subscription(
@@ -112,32 +78,24 @@ def create_subscription(
     metadata: dict | None = None,
     now: datetime | None = None,
 ) -> Subscription:
-    """Start a subscription now: first period, first invoice, and a charge to the card."""
+    """Start a subscription now: first period, first invoice, and a charge to the card.
+    Without a usable card, or when the charge fails, it stays ``incomplete``."""
     now = now or utcnow()
-    check_items(items)
-    first = items[0][0]
-    end = boundary(now, first.interval, first.interval_count, 1)
+    check_items(items)  # every check runs before anything is written
+    if payment_method is not None:
+        check_method(customer, payment_method)
+    if coupon is not None:
+        check_coupon(coupon, items[0][0].currency, now)
     method = payment_method or default_method(customer)
-    sub = Subscription.create(
-        company=company,
-        customer=customer,
-        payment_method=method,
-        status="incomplete",
-        currency=first.currency,
-        current_period_start=now,
-        current_period_end=end,
-        billing_cycle_anchor=now,
-        metadata=metadata,
-    )
-    for price, quantity in items:
-        SubscriptionItem.create(company=company, subscription=sub, price=price, quantity=quantity)
+    sub = _start(company, customer, items, method, metadata, now)
     if coupon is not None:
         apply_coupon(sub, coupon, now)
+    end = sub.current_period_end
     invoice = create_invoice(
         company=company,
         customer=customer,
         currency=sub.currency,
-        lines=period_lines(items, now, end),
+        lines=[period_line(i, now, end) for i in priced(items)],
         subscription=sub,
         coupons=active_coupons(sub, now),
         period_start=now,
@@ -145,43 +103,45 @@ def create_subscription(
         now=now,
     )
     end_once_discounts(sub, now)
-    if invoice.status == "PAID":
-        sub.status = "active"
+    sub.status = "active" if invoice.status == "PAID" else sub.status
     sub.save()
     if invoice.status == "OPEN" and method is not None:
         pay_invoice(invoice, method, now)
     return Subscription.get_by_id(sub.id)
 
 
-def lock(sub: Subscription) -> Subscription:
-    """Re-read the subscription under a write lock before changing it."""
-    return locked(Subscription.select().where(Subscription.id == sub.id)).get()
+def _final_invoice(sub: Subscription, extra: list[LineSpec], now: datetime) -> Invoice | None:
+    """Bill what is still pending (plus ``extra`` lines) when a subscription ends."""
+    pending = pending_rows(sub)
+    lines = [as_line(row) for row in pending] + extra
+    if not lines:
+        return None
+    invoice = create_invoice(
+        company=sub.company,
+        customer=sub.customer,
+        currency=sub.currency,
+        lines=lines,
+        subscription=sub,
+        period_start=min(line.period_start or now for line in lines),
+        period_end=sub.current_period_end,
+        now=now,
+    )
+    ids = [row.id for row in pending]
+    PendingInvoiceItem.update(invoice=invoice).where(PendingInvoiceItem.id.in_(ids)).execute()
+    return invoice
 
 
-def unused_credit_lines(sub: Subscription, now: datetime) -> list[LineSpec]:
-    """Credit for the unused part of the current, paid period (negative amounts)."""
-    fraction = remaining_fraction(sub.current_period_start, sub.current_period_end, now)
-    lines = []
-    for item in (
-        SubscriptionItem.select(SubscriptionItem, Price)
-        .join(Price)
-        .where(SubscriptionItem.subscription == sub)
-    ):
-        credit = round_cents(item.price.unit_amount * item.quantity * fraction)
-        if credit:
-            lines.append(
-                LineSpec(
-                    description=f"Unused time on {item.price.product.name} × {item.quantity}",
-                    quantity=item.quantity,
-                    unit_amount=-round_cents(item.price.unit_amount * fraction),
-                    amount=-credit,
-                    proration=True,
-                    period_start=now,
-                    period_end=sub.current_period_end,
-                    price_id=item.price_id,
-                )
-            )
-    return lines
+def _end(sub: Subscription, ended_at: datetime, extra: list[LineSpec], now: datetime) -> None:
+    """Cancel for good: final invoice for pending lines, discounts stop."""
+    invoice = _final_invoice(sub, extra, now)
+    sub.status, sub.ended_at, sub.cancel_at_period_end = "canceled", ended_at, False
+    Discount.update(ended_at=ended_at).where(
+        (Discount.subscription == sub) & Discount.ended_at.is_null()
+    ).execute()
+    sub.version += 1
+    sub.save()
+    if invoice is not None and invoice.status == "OPEN":
+        collect(invoice, sub, now)
 
 
 def cancel_subscription(
@@ -196,39 +156,26 @@ def cancel_subscription(
     """End now (optionally crediting unused time) or schedule the end for the period's end."""
     now = now or utcnow()
     sub = lock(sub)
-    if sub.status == "canceled":
+    if sub.status not in LIVE_STATUSES:
         raise Conflict("This subscription has already ended.")
     if reason is not None:
         sub.cancellation_reason, sub.cancellation_comment = reason, comment
     sub.canceled_at = now
     if at_period_end:
         sub.cancel_at_period_end = True
-    else:
-        if prorate and _current_period_paid(sub):
-            credit = unused_credit_lines(sub, now)
-            if credit:
-                create_invoice(
-                    company=sub.company,
-                    customer=sub.customer,
-                    currency=sub.currency,
-                    lines=credit,
-                    subscription=sub,
-                    period_start=now,
-                    period_end=sub.current_period_end,
-                    now=now,
-                )
-        sub.status, sub.ended_at, sub.cancel_at_period_end = "canceled", now, False
-        Discount.update(ended_at=now).where(
-            (Discount.subscription == sub) & Discount.ended_at.is_null()
-        ).execute()
-    sub.version += 1
-    sub.save()
-    return sub
+        sub.version += 1
+        sub.save()
+        return sub
+    credit = []
+    if prorate and _current_period_paid(sub):
+        credit = credit_lines(
+            current_items(sub), sub.current_period_start, sub.current_period_end, now
+        )
+    _end(sub, now, credit, now)
+    return Subscription.get_by_id(sub.id)
 
 
 def _current_period_paid(sub: Subscription) -> bool:
-    from portal.models import Invoice
-
     return (
         Invoice.select()
         .where(
@@ -244,11 +191,64 @@ def _current_period_paid(sub: Subscription) -> bool:
 def resume_subscription(sub: Subscription, now: datetime | None = None) -> Subscription:
     """Undo a scheduled cancellation before the period ends."""
     sub = lock(sub)
-    if sub.status == "canceled" or not sub.cancel_at_period_end:
+    if sub.status not in LIVE_STATUSES or not sub.cancel_at_period_end:
         raise Conflict("This subscription is not scheduled to cancel.")
     sub.cancel_at_period_end = False
     sub.canceled_at = None
     sub.cancellation_reason = sub.cancellation_comment = None
     sub.version += 1
     sub.save()
+    return sub
+
+
+def _renew_once(sub: Subscription, now: datetime) -> Invoice:
+    """Move to the next period and invoice it: items, pending lines, current coupons."""
+    rows = item_rows(sub)
+    start, end = sub.current_period_end, next_period_end(sub, rows)
+    Discount.update(ended_at=Discount.end).where(
+        (Discount.subscription == sub) & Discount.ended_at.is_null() & (Discount.end <= start)
+    ).execute()
+    pending = pending_rows(sub)
+    items = priced([(row.price, row.quantity) for row in rows])
+    invoice = create_invoice(
+        company=sub.company,
+        customer=sub.customer,
+        currency=sub.currency,
+        lines=[period_line(i, start, end) for i in items] + [as_line(p) for p in pending],
+        subscription=sub,
+        coupons=active_coupons(sub, start),
+        period_start=start,
+        period_end=end,
+        now=now,
+    )
+    ids = [row.id for row in pending]
+    PendingInvoiceItem.update(invoice=invoice).where(PendingInvoiceItem.id.in_(ids)).execute()
+    end_once_discounts(sub, now)
+    sub.current_period_start, sub.current_period_end = start, end
+    sub.version += 1
+    sub.save()
+    return invoice
+
+
+def renew_subscription(sub: Subscription, now: datetime | None = None) -> Subscription:
+    """Close every period that has ended by ``now``: invoice and charge the next one, or end
+    the subscription when it was set to cancel. Calling it again at the same instant (or
+    before the new period ends) does nothing."""
+    now = now or utcnow()
+    sub = lock(sub)
+    while sub.current_period_end <= now and sub.status in LIVE_STATUSES:
+        if sub.cancel_at_period_end:
+            _end(sub, sub.current_period_end, [], now)
+        elif sub.status == "incomplete":
+            # The first invoice was never paid: the subscription never really started.
+            sub.status, sub.ended_at = "incomplete_expired", sub.current_period_end
+            sub.version += 1
+            sub.save()
+        elif sub.status in RENEWING:
+            invoice = _renew_once(sub, now)
+            if invoice.status == "OPEN":
+                collect(invoice, sub, now)
+        else:
+            break
+        sub = Subscription.get_by_id(sub.id)
     return sub

@@ -25,6 +25,7 @@ from .billing import (
     SubscriptionItem,
 )
 from .merchant import ApiKey, Company, CustomDomain, IdempotencyRecord, MerchantUser, PortalConfig
+from .merchant_access import BrandLogo, MerchantInvite, MerchantSession, PreviewCustomer
 
 MODELS = [
     Company,
@@ -52,6 +53,10 @@ MODELS = [
     PortalEvent,
     EmailChange,
     FormNonce,
+    MerchantSession,
+    MerchantInvite,
+    PreviewCustomer,
+    BrandLogo,
 ]
 
 __all__ = [m.__name__ for m in MODELS] + ["BaseModel", "JSONField", "MODELS", "new_id", "utcnow"]

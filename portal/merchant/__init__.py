@@ -1,0 +1,37 @@
+"""Blueprint: merchant sign-in and the settings pages (portal settings with live preview,
+branding, custom domains, API keys, activity, team).
+
+Merchant pages live on the portal's own host only; the logo is the one route a custom
+domain may serve, because the customer portal shows it there.
+"""
+
+from flask import Blueprint, abort, g, request
+
+bp = Blueprint("merchant", __name__)
+PUBLIC_ASSETS = {"merchant.logo"}
+
+
+@bp.before_request
+def _base_host_only():
+    if g.get("host_company") is not None and request.endpoint not in PUBLIC_ASSETS:
+        abort(404)
+
+
+@bp.after_request
+def _no_store(response):
+    if request.endpoint not in PUBLIC_ASSETS:
+        # Keys, settings and activity must not sit in shared or browser caches.
+        response.headers["Cache-Control"] = "no-store"
+        response.vary.add("HX-Request")
+    return response
+
+
+from . import (  # noqa: E402,F401  (importing registers the routes)
+    activity_views,
+    auth_views,
+    branding_views,
+    domain_views,
+    key_views,
+    settings_views,
+    team_views,
+)
