@@ -40,6 +40,13 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(scope="session")
+def base_url(pytestconfig):
+    """Replaces pytest-playwright's fallback, a session fixture on a plugin instance that
+    pytest 9 warns about (PytestRemovedIn10Warning), which our warnings-as-errors rejects."""
+    return pytestconfig.getoption("--base-url") or pytestconfig.getini("base_url") or None
+
+
+@pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
@@ -103,8 +110,10 @@ class Deployment:
             base_url=f"{self.url}/v1/api", headers={"x-easy-api-key": self.secret}, timeout=15
         )
 
-    def call(self, method: str, path: str, json=None) -> dict:
-        response = self.api.request(method, path, json=json)
+    def call(self, method: str, path: str, json=None, *, key: str | None = None) -> dict:
+        """Call the merchant API with the secret key, or with ``key`` (e.g. the publishable one)."""
+        headers = {"x-easy-api-key": key} if key else None
+        response = self.api.request(method, path, json=json, headers=headers)
         assert response.status_code < 300, response.text
         return response.json()["data"]
 
@@ -165,7 +174,3 @@ def merchant_site(pytestconfig, deployment_url):
 @pytest.fixture
 def browser_context_args(browser_context_args, deployment_url):
     return {**browser_context_args, "base_url": deployment_url}
-
-
-def unique_email(prefix: str = "customer") -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}@example.com"
