@@ -9,14 +9,17 @@ from datetime import datetime
 
 from portal.billing import coupons as coupon_rules
 from portal.billing.changes import preview_change, update_subscription
+from portal.billing.invoices import compute_totals
 from portal.billing.proration import ChangePlan, credit_lines
 from portal.billing.subscription_items import (
     LIVE_STATUSES,
     MAX_QUANTITY,
     apply_coupon,
+    as_line,
     current_items,
     item_rows,
     lock,
+    pending_rows,
 )
 from portal.billing.subscriptions import (
     _current_period_paid,
@@ -81,6 +84,9 @@ def _target_items(sub: Subscription, settings: dict, price_id: str | None, quant
     if price_id is not None and price_id != price.id:
         if not settings["allow_plan_switch"]:
             raise FeatureDisabled("Plan changes are turned off for this portal.")
+        ours = Price.select().where((Price.id == price_id) & (Price.company == sub.company_id))
+        if not ours.exists():
+            raise ValidationFailed.field("price_id", "No such price in this account.")
         price = next((p for p in switch_options(sub, settings) if p.id == price_id), None)
         if price is None:
             raise PermissionDenied("That plan is not available here.")
@@ -143,6 +149,9 @@ def retention_offer(
 def accept_retention(
     sub: Subscription, settings: dict, now: datetime | None = None
 ) -> Subscription:
+    # The offer is a step of the cancel flow: it goes away with it.
+    if not settings["cancellations_enabled"]:
+        raise FeatureDisabled("Cancellations are turned off for this portal.")
     require_changeable(sub, settings)
     sub = lock(sub)
     coupon = retention_offer(sub, settings, now)
@@ -158,21 +167,24 @@ def accept_retention(
 class CancelPlan:
     immediately: bool
     ends_at: datetime
-    credit: int  # cents credited for unused time (0 when none)
+    credit: int  # cents the final invoice adds to the credit balance (0 when none)
+    charge: int  # cents the final invoice charges: changes of this period still unbilled
 
 
 def cancel_plan(sub: Subscription, settings: dict, now: datetime | None = None) -> CancelPlan:
-    """Exactly what cancelling would do, for the confirmation step."""
+    """Exactly what cancelling would do, for the confirmation step: the final invoice that
+    ending the subscription makes (its pending lines, plus unused time when prorating)."""
     now = now or utcnow()
-    if settings["cancellation_mode"] == "end_of_period":
-        return CancelPlan(False, sub.current_period_end, 0)
-    credit = 0
-    if settings["cancellation_proration_enabled"] and _current_period_paid(sub):
-        lines = credit_lines(
+    immediately = settings["cancellation_mode"] == "immediately"
+    lines = [as_line(row) for row in pending_rows(sub)]
+    if immediately and settings["cancellation_proration_enabled"] and _current_period_paid(sub):
+        lines += credit_lines(
             current_items(sub), sub.current_period_start, sub.current_period_end, now
         )
-        credit = -sum(line.amount for line in lines)
-    return CancelPlan(True, now, credit)
+    totals = compute_totals(lines, (), sub.currency, sub.credit_balance)
+    credit = max(totals.credit_balance - sub.credit_balance, 0)
+    ends_at = now if immediately else sub.current_period_end
+    return CancelPlan(immediately, ends_at, credit, totals.amount_due)
 
 
 def check_reason(settings: dict, reason: str | None, comment: str | None) -> None:
@@ -188,7 +200,9 @@ def cancel(sub, settings, reason=None, comment=None, now=None) -> tuple[Subscrip
     """Cancel as the config says; returns the subscription and whether anything changed."""
     if not settings["cancellations_enabled"]:
         raise FeatureDisabled("Cancellations are turned off for this portal.")
-    require_changeable(sub, settings)
+    # An ended subscription here is a repeated confirm of an immediate cancel: "no change".
+    if sub.status in LIVE_STATUSES:
+        require_changeable(sub, settings)
     check_reason(settings, reason, comment)
     if not settings["cancellation_reasons_enabled"]:
         reason = comment = None
@@ -211,6 +225,5 @@ def cancel(sub, settings, reason=None, comment=None, now=None) -> tuple[Subscrip
 
 def keep(sub: Subscription, settings: dict) -> Subscription:
     """Undo a scheduled cancellation ('keep my subscription')."""
-    if not settings["subscriptions_enabled"]:
-        raise FeatureDisabled("Subscriptions are turned off for this portal.")
+    require_changeable(sub, settings)
     return resume_subscription(sub)
