@@ -75,6 +75,8 @@ def issue_link(secret_key, customer: Customer, destination, context, lifetimes, 
 
 
 def revoke_unused_links(customer: Customer | None, now=None) -> None:
+    """Older unused links of ``customer`` stop working (``None`` matches no row: the same
+    query for an unknown address)."""
     LoginToken.update(revoked_at=now or utcnow()).where(
         (LoginToken.customer == customer)
         & LoginToken.used_at.is_null()

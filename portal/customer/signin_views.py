@@ -64,10 +64,20 @@ def custom_domain_root():
 
 
 def _read_link_for_this_host(token: str):
-    row = access.read_link(current_app.config["SECRET_KEY"], token, lifetimes())
+    """The link's row; a link of another host is invalid here, spent or not (no page of
+    company A, nor a fresh link for it, is served on company B's domain)."""
+    try:
+        row = access.read_link(current_app.config["SECRET_KEY"], token, lifetimes())
+    except access.LinkSpent as spent:
+        _check_host(spent.row)
+        raise
+    _check_host(row)
+    return row
+
+
+def _check_host(row) -> None:
     if request.host.lower() != expected_host(row.company_id, current_app.config["PORTAL_BASE_URL"]):
         raise access.LinkInvalid()
-    return row
 
 
 def _spent_page(row):

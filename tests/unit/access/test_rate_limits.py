@@ -1,0 +1,222 @@
+"""Rate limits on sign-in: per address and per IP for link requests (API and pages share the
+buckets), per IP for consuming links and codes; also with Redis shared by two app instances."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import redis
+import time_machine
+
+from portal import create_app
+
+from .conftest import (
+    CONSUME,
+    EMAIL,
+    EXCHANGE,
+    csrf_of,
+    fresh_link,
+    outbox,
+    path_of,
+    request_link,
+    token_of,
+)
+
+START = datetime(2030, 3, 4, 9, 0, 0, tzinfo=UTC)
+REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+def from_ip(ip):
+    return {"environ_base": {"REMOTE_ADDR": ip}}
+
+
+def assert_api_429(response):
+    assert response.status_code == 429
+    body = response.get_json()
+    assert body["success"] is False and body["error"]["code"] == "RATE_LIMITED"
+    assert int(response.headers["Retry-After"]) > 0
+
+
+def html_request(client, company_id, email, ip="127.0.0.1"):
+    page = client.get(f"/p/{company_id}", **from_ip(ip))
+    data = {"csrf_token": csrf_of(page), "email": email}
+    return client.post(f"/p/{company_id}", data=data, **from_ip(ip))
+
+
+# --- per address -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("email", [EMAIL, "nobody@example.com"])
+def test_the_sixth_api_request_for_an_address_within_an_hour_is_refused(
+    client, merchant, customer, email
+):
+    with time_machine.travel(START, tick=False) as clock:
+        for i in range(5):  # a different IP each time: only the address is counted
+            assert request_link(merchant, email, request=from_ip(f"10.0.0.{i}")).status_code == 200
+        sixth = request_link(merchant, email, request=from_ip("10.0.0.9"))
+        assert_api_429(sixth)
+        assert 3000 < int(sixth.headers["Retry-After"]) <= 3601
+        assert len(outbox()) == (5 if email == EMAIL else 0)
+        assert request_link(merchant, "other@example.com").status_code == 200
+        clock.shift(timedelta(hours=1, seconds=1))
+        assert request_link(merchant, email).status_code == 200
+
+
+def test_the_sixth_page_request_for_an_address_gets_a_readable_page(client, merchant, customer):
+    spellings = [EMAIL, EMAIL.upper(), f" {EMAIL} ", "Jo@Example.com", EMAIL]
+    for i, spelling in enumerate(spellings):
+        assert html_request(client, merchant.id, spelling, ip=f"10.0.1.{i}").status_code == 200
+    sixth = html_request(client, merchant.id, EMAIL, ip="10.0.1.9")
+    assert sixth.status_code == 429
+    html = sixth.get_data(as_text=True)
+    assert "Too many attempts" in html and "<html" in html
+    assert sixth.mimetype == "text/html"
+    assert len(outbox()) == 5
+
+
+def test_pages_and_api_share_the_address_bucket(client, merchant, customer):
+    for i in range(3):
+        assert request_link(merchant, request=from_ip(f"10.0.2.{i}")).status_code == 200
+    for i in range(2):
+        assert html_request(client, merchant.id, EMAIL, ip=f"10.0.3.{i}").status_code == 200
+    assert_api_429(request_link(merchant, request=from_ip("10.0.4.1")))
+    assert html_request(client, merchant.id, EMAIL, ip="10.0.4.2").status_code == 429
+    assert len(outbox()) == 5
+
+
+def test_renewing_a_link_counts_against_the_address(client, merchant, customer):
+    url = fresh_link(merchant)
+    for i in range(4):
+        assert request_link(merchant, request=from_ip(f"10.0.5.{i}")).status_code == 200
+    page = client.get(path_of(url))
+    renewed = client.post(path_of(url) + "/renew", data={"csrf_token": csrf_of(page)})
+    assert renewed.status_code == 429
+    assert len(outbox()) == 5
+
+
+# --- per IP ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("channel", ["api", "html"])
+def test_link_requests_are_limited_per_ip(client, merchant, channel):
+    def ask(i, ip):
+        email = f"person{i}@example.com"
+        if channel == "api":
+            return request_link(merchant, email, request=from_ip(ip))
+        return html_request(client, merchant.id, email, ip=ip)
+
+    with time_machine.travel(START, tick=False) as clock:
+        for i in range(20):
+            assert ask(i, "10.1.0.1").status_code == 200, i
+        refused = ask(20, "10.1.0.1")
+        assert refused.status_code == 429
+        if channel == "api":
+            assert_api_429(refused)
+        assert ask(21, "10.1.0.2").status_code == 200
+        clock.shift(timedelta(minutes=1, seconds=1))
+        assert ask(22, "10.1.0.1").status_code == 200
+
+
+def test_forwarded_for_headers_do_not_open_new_ip_buckets(client, merchant):
+    """Without PORTAL_PROXY_HOPS the peer address counts, whatever X-Forwarded-For claims."""
+    for i in range(20):
+        spoofed = {"headers": {"X-Forwarded-For": f"203.0.113.{i}", "X-Real-IP": f"198.51.100.{i}"}}
+        assert request_link(merchant, f"p{i}@example.com", request=spoofed).status_code == 200
+    spoofed = {"headers": {"X-Forwarded-For": "203.0.113.99"}}
+    assert_api_429(request_link(merchant, "p99@example.com", request=spoofed))
+
+
+def test_consume_attempts_are_limited_per_ip(client, merchant, customer):
+    with time_machine.travel(START, tick=False) as clock:
+        url = fresh_link(merchant)
+        for path, body in [(CONSUME, {"token": "guess"}), (EXCHANGE, {"code": "g" * 43})] * 15:
+            assert client.post("/v1/api" + path, json=body).status_code == 401
+        # The 31st attempt is refused even with the genuine token, in the API and the page.
+        assert_api_429(client.post("/v1/api" + CONSUME, json={"token": token_of(url)}))
+        page = client.get(path_of(url))
+        assert page.status_code == 200  # viewing the confirm page is not an attempt
+        consumed = client.post(path_of(url), data={"csrf_token": csrf_of(page)})
+        assert consumed.status_code == 429
+        other_ip = client.post(
+            "/v1/api" + CONSUME, json={"token": token_of(url)}, **from_ip("10.2.0.1")
+        )
+        assert other_ip.status_code == 200
+        clock.shift(timedelta(minutes=1, seconds=1))
+        assert client.post("/v1/api" + CONSUME, json={"token": "guess"}).status_code == 401
+
+
+# --- Redis shared by two app instances --------------------------------------------------------
+
+
+@pytest.fixture
+def shared_redis():
+    store = redis.Redis.from_url(REDIS_URL)
+    store.flushdb()
+    yield store
+    store.flushdb()
+
+
+SECOND_INSTANCE = textwrap.dedent(
+    """
+    import json, sys
+    from portal import create_app
+    app = create_app({
+        "PORTAL_ENV": "testing", "PORTAL_DATABASE_URL": sys.argv[1],
+        "PORTAL_BASE_URL": "http://portal.test", "SERVER_NAME": "portal.test",
+        "SECRET_KEY": sys.argv[2], "PORTAL_MAIL_IMMEDIATE": False,
+    })
+    client = app.test_client()
+    statuses = []
+    for _ in range(int(sys.argv[5])):
+        response = client.post(
+            "/v1/api/customer-portal/access/request-link",
+            json={"company_id": sys.argv[3], "email": "jo@example.com"},
+            headers={"x-easy-api-key": sys.argv[4]},
+            environ_base={"REMOTE_ADDR": "10.9.9.9"},
+        )
+        statuses.append(response.status_code)
+    print(json.dumps(statuses))
+    """
+)
+
+
+def _second_instance(app, merchant, count) -> list[int]:
+    """Another process (think: another gunicorn worker) configured only by the environment."""
+    env = {**os.environ, "PORTAL_RATELIMIT_STORAGE_URL": REDIS_URL, "PORTAL_ENV": "testing"}
+    args = [app.config["PORTAL_DATABASE_URL"], app.config["SECRET_KEY"], merchant.id]
+    result = subprocess.run(
+        [sys.executable, "-c", SECOND_INSTANCE, *args, merchant.publishable, str(count)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_the_address_limit_holds_across_instances_sharing_redis(
+    app, merchant, customer, shared_redis
+):
+    first = create_app({**app.config, "RATELIMIT_STORAGE_URI": REDIS_URL})
+    first.config["PORTAL_MAIL_IMMEDIATE"] = False
+    client = first.test_client()
+
+    def ask(ip):
+        return client.post(
+            "/v1/api/customer-portal/access/request-link",
+            json={"company_id": merchant.id, "email": EMAIL},
+            headers={"x-easy-api-key": merchant.publishable},
+            environ_base={"REMOTE_ADDR": ip},
+        )
+
+    for i in range(3):
+        assert ask(f"10.8.0.{i}").status_code == 200
+    assert any(b"link-email" in key for key in shared_redis.keys("*"))
+    assert _second_instance(first, merchant, 3) == [200, 200, 429]
+    assert_api_429(ask("10.8.0.9"))
+    assert len(outbox()) == 5
