@@ -72,7 +72,10 @@ def update(customer: Customer, changes: dict, expected_version: int | None = Non
     values = clean(changes)
     with write_transaction():
         current = locked(Customer.select().where(Customer.id == customer.id)).get()
-        if expected_version is not None and current.version != expected_version:
+        stale = expected_version is not None and current.version != expected_version
+        # A stale save that finds every value already in place overwrites nothing: e.g. Save
+        # pressed while the page's own inline save of the last edited field is in flight.
+        if stale and any(getattr(current, name) != value for name, value in values.items()):
             raise Conflict(
                 "These details were changed elsewhere. Review the current values and save again.",
                 details={"current_version": current.version},

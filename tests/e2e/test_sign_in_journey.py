@@ -8,8 +8,8 @@ import re
 
 import pytest
 from browser_checks import assert_accessible, assert_no_horizontal_scroll, watch
-from support import unique_email
 from playwright.sync_api import expect
+from support import unique_email
 
 FIRST_NAME = "Jordan"
 LINK = re.compile(r"https?://\S+/portal/access/[\w.-]+")

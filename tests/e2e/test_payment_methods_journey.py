@@ -1,0 +1,169 @@
+"""Issue 4 in a real browser: adding, defaulting and removing payment methods in the portal.
+
+Each journey runs with JavaScript (htmx swaps the methods region in place) and without it
+(plain form posts answered with a redirect, or the whole page with its errors).
+Only the merchant API and the browser are used.
+"""
+
+from datetime import date
+
+import pytest
+from browser_checks import assert_accessible, watch
+from playwright.sync_api import expect
+from support import unique_email
+
+EXPIRY = f"12/{(date.today().year + 3) % 100:02d}"
+# The mark survives an htmx swap; any full page load wipes it.
+MARK = "window.__stillSamePage = true"
+SAME_PAGE = "window.__stillSamePage === true"
+
+
+@pytest.fixture(params=[True, False], ids=["js", "no-js"])
+def js(request) -> bool:
+    return request.param
+
+
+@pytest.fixture
+def portal_page(browser, deployment_url, js):
+    context = browser.new_context(java_script_enabled=js, base_url=deployment_url)
+    yield context.new_page()
+    context.close()
+
+
+def customer_with_card(site, token: str) -> dict:
+    body = {"first_name": "Ada", "last_name": "Lovelace", "email": unique_email("ada")}
+    customer = site.call("POST", "/customer", body)
+    site.call(
+        "POST", "/payment", {"type": "PAYMENT_CARD", "identityId": customer["id"], "tokenId": token}
+    )
+    return customer
+
+
+def sign_in(page, site, customer_id: str) -> None:
+    body = {"customer_id": customer_id, "destination": "payment_methods"}
+    page.goto(site.call("POST", "/customer-portal/access/handoff", body)["url"])
+    expect(page.get_by_role("heading", level=1, name="Payment methods")).to_be_visible()
+
+
+def add_card(page, number: str) -> None:
+    form = page.locator("form", has=page.get_by_role("button", name="Add card"))
+    form.get_by_label("Card number").fill(number)
+    form.get_by_label("Expiry date (MM/YY)").fill(EXPIRY)
+    form.get_by_label("Security code").fill("123")
+    form.get_by_label("Name on card").fill("Ada Lovelace")
+    form.get_by_label("Postal code").fill("94107")
+    form.get_by_role("button", name="Add card").click()
+
+
+def saved_methods(page):
+    return page.locator("section", has=page.get_by_role("heading", name="Saved methods")).locator(
+        ".method"
+    )
+
+
+def method_row(page, label: str):
+    return saved_methods(page).filter(has_text=label)
+
+
+def expect_notice(page, text: str) -> None:
+    """The message lands in the page's one live region, so screen readers announce it."""
+    expect(page.locator("#flash")).to_have_count(1)
+    expect(page.locator("#flash[role=status] .notice")).to_have_text(text)
+
+
+def expect_card_field_error(page, message: str) -> None:
+    number = page.get_by_label("Card number")
+    expect(number).to_have_attribute("aria-invalid", "true")
+    expect(number).to_have_accessible_description(message)
+    expect(number).to_have_value("")  # a card number is never echoed back into the page
+
+
+def instruments(site, customer_id: str) -> dict[str, dict]:
+    rows = site.call("GET", f"/customer/{customer_id}/instruments")
+    return {row["last_four"]: row for row in rows}
+
+
+REFUSED_CARDS = [
+    ("4000 0000 0000 0002", "Your card was declined."),
+    ("4242 4242 4242 4241", "Your card number is not valid."),
+]
+
+
+def test_add_card_make_it_default_and_remove_the_old_one(portal_page, js, merchant_site):
+    page, site = portal_page, merchant_site
+    customer = customer_with_card(site, "tok_mastercard")
+    problems = watch(page)
+    sign_in(page, site, customer["id"])
+    if js:
+        page.evaluate(MARK)
+
+    for number, message in REFUSED_CARDS:
+        add_card(page, number)
+        expect_card_field_error(page, message)
+        expect(saved_methods(page)).to_have_count(1)
+    if js:  # axe runs as a script in the page
+        assert_accessible(page)
+
+    add_card(page, "4242 4242 4242 4242")
+    expect_notice(page, "Card ending in 4242 added.")
+    expect(method_row(page, "Visa ending in 4242")).to_be_visible()
+    expect(saved_methods(page)).to_have_count(2)
+    expect(page.get_by_label("Card number")).not_to_have_attribute("aria-invalid", "true")
+
+    new_card = method_row(page, "Visa ending in 4242")
+    new_card.get_by_role("button", name="Make default (ending in 4242)").click()
+    expect_notice(page, "The method ending in 4242 is now your default.")
+    expect(method_row(page, "Visa ending in 4242").locator(".badge")).to_have_text("Default")
+    expect(method_row(page, "Mastercard ending in 4444").locator(".badge")).to_have_count(0)
+
+    page.get_by_role("button", name="Remove method ending in 4444").click()
+    expect_notice(page, "The method ending in 4444 was removed.")
+    expect(saved_methods(page)).to_have_count(1)
+    expect(method_row(page, "Visa ending in 4242")).to_be_visible()
+    if js:
+        assert page.evaluate(SAME_PAGE), "an htmx action reloaded the whole page"
+        assert_accessible(page)
+    stored = instruments(site, customer["id"])
+    assert set(stored) == {"4242"} and stored["4242"]["is_default"] is True
+    problems.assert_clean()
+
+
+@pytest.mark.parametrize("js", [False], ids=["no-js"])
+def test_reloading_after_adding_a_card_adds_nothing_twice(portal_page, merchant_site):
+    """Post/redirect/get: refreshing the page after a plain post does not resubmit it."""
+    page, site = portal_page, merchant_site
+    customer = customer_with_card(site, "tok_mastercard")
+    sign_in(page, site, customer["id"])
+    add_card(page, "4242 4242 4242 4242")
+    expect(saved_methods(page)).to_have_count(2)
+
+    page.reload()
+    expect(page.get_by_role("heading", level=1, name="Payment methods")).to_be_visible()
+    expect(saved_methods(page)).to_have_count(2)
+    assert set(instruments(site, customer["id"])) == {"4242", "4444"}
+
+
+def test_the_only_card_of_a_live_subscription_cannot_be_removed(portal_page, merchant_site):
+    page, site = portal_page, merchant_site
+    customer = customer_with_card(site, "tok_visa")
+    product = site.call("POST", "/products", {"name": "Pro plan"})
+    price = site.call(
+        "POST",
+        "/product-prices",
+        {"product_id": product["id"], "currency": "usd", "unit_amount": 1500, "interval": "month"},
+    )
+    site.call(
+        "POST",
+        "/subscriptions",
+        {"identity_id": customer["id"], "items": [{"price_id": price["id"]}]},
+    )
+    problems = watch(page)
+    sign_in(page, site, customer["id"])
+
+    page.get_by_role("button", name="Remove method ending in 4242").click()
+    expect(page.get_by_role("alert")).to_have_text(
+        "This is the only payment method for an active subscription. Add another one first."
+    )
+    expect(method_row(page, "Visa ending in 4242")).to_be_visible()
+    assert set(instruments(site, customer["id"])) == {"4242"}
+    problems.assert_clean()

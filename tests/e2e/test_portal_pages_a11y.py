@@ -1,0 +1,180 @@
+"""Issue 4 in a real browser: every portal page passes axe, fits a 360 px phone and stays
+within the Content-Security-Policy, also after htmx swaps a region in place.
+
+The customer is set up so every section has something to show (subscriptions, a past-due
+and paid invoices with proration and a discount, a card and a bank account, an address),
+with long names to stress the narrow layout. Only the merchant API and the browser are used.
+"""
+
+import re
+
+import pytest
+from browser_checks import PHONE, assert_accessible, assert_no_horizontal_scroll, watch
+from playwright.sync_api import expect
+from support import unique_email
+
+LONG_PRODUCTS = (
+    "Enterprise analytics workspace with priority support and audit trail",
+    "Supercalifragilisticexpialidocious-data-retention-add-on",
+)
+
+
+def api(site, method: str, path: str, body=None) -> dict:
+    return site.call(method, path, body)
+
+
+def full_portal_customer(site) -> dict:
+    """A customer with something in every section of every page."""
+    api(
+        site,
+        "PATCH",
+        "/customer-portal-config",
+        {
+            "accepted_payment_methods": ["card", "bank_account"],
+            "portal_header": "Questions about your bill? Write to accounts-receivable@example.com",
+            "return_url": "https://example.com/account/settings",
+        },
+    )
+    customer = api(
+        site,
+        "POST",
+        "/customer",
+        {
+            "first_name": "Ada",
+            "last_name": "Lovelace-Montgomery-Featherstonehaugh",
+            "email": unique_email("ada.lovelace.montgomery.featherstonehaugh"),
+            "personal_address": {
+                "line1": "Flat 12, Marlborough Mansions, Cannon Hill",
+                "city": "London",
+                "postal_code": "NW6 1RA",
+                "country": "GB",
+            },
+            "tax_id": "GB123456789",
+        },
+    )
+    declining = _attach(site, customer, "PAYMENT_CARD", "tok_chargeDeclined")
+    bank = _attach(site, customer, "BANK_ACCOUNT", "tok_bank_account")
+    _subscription_paid_with(site, customer, LONG_PRODUCTS[0], bank)
+    api(site, "PATCH", f"/payment/{declining['id']}", {"is_default": True})
+    _subscription_paid_with(site, customer, LONG_PRODUCTS[1], None)  # declines: past due
+    return customer
+
+
+def _attach(site, customer, kind: str, token: str) -> dict:
+    body = {"type": kind, "identityId": customer["id"], "tokenId": token}
+    return api(site, "POST", "/payment", body)
+
+
+def _subscription_paid_with(site, customer, product_name: str, method) -> None:
+    product = api(site, "POST", "/products", {"name": product_name})
+    price = api(
+        site,
+        "POST",
+        "/product-prices",
+        {"product_id": product["id"], "currency": "eur", "unit_amount": 12900, "interval": "month"},
+    )
+    coupon = api(site, "POST", "/coupons", {"name": "Launch offer", "percent_off": 10})
+    body = {
+        "identity_id": customer["id"],
+        "items": [{"price_id": price["id"]}],
+        "coupon_id": coupon["id"],
+    }
+    if method:
+        body["instrument_id"] = method["id"]
+    sub = api(site, "POST", "/subscriptions", body)
+    if method:  # a prorated seat increase: an invoice with proration lines
+        items = [{"price_id": price["id"], "quantity": 3}]
+        api(site, "PATCH", f"/subscriptions/{sub['id']}", {"items": items})
+
+
+def sign_in(page, site, customer_id: str) -> None:
+    body = {"customer_id": customer_id}
+    page.goto(site.call("POST", "/customer-portal/access/handoff", body)["url"])
+    expect(page.get_by_role("heading", level=1, name="Hello, Ada")).to_be_visible()
+
+
+def portal_pages(page) -> list[str]:
+    """Every section in the navigation, and an invoice of each kind from the list."""
+    sections = page.get_by_role("navigation", name="Billing sections").get_by_role("link")
+    paths = [
+        re.sub(r"^https?://[^/]+", "", href)
+        for href in sections.evaluate_all("links => links.map(a => a.href)")
+        if "/portal" in href
+    ]
+    page.goto("/portal/invoices")
+    links = page.locator("#invoice-list tbody a")
+    rows = page.locator("#invoice-list tbody tr")
+    for status in ("Past due", "Paid"):
+        row = rows.filter(has=page.locator(".badge", has_text=status)).first
+        paths.append(row.locator("a").get_attribute("href"))
+    assert links.count() >= 3
+    return paths
+
+
+def test_every_portal_page_passes_axe_and_fits_a_phone(page, merchant_site):
+    customer = full_portal_customer(merchant_site)
+    problems = watch(page)
+    sign_in(page, merchant_site, customer["id"])
+    paths = portal_pages(page)
+    for expected in ("/portal", "/portal/payment-methods", "/portal/billing-information"):
+        assert expected in paths
+    assert "/portal/invoices" in paths and sum("/portal/invoices/" in p for p in paths) == 2
+
+    for path in paths:
+        page.goto(path)
+        expect(page.get_by_role("heading", level=1)).to_have_count(1)
+        assert_accessible(page)
+        assert_no_horizontal_scroll(page)
+    problems.assert_clean()
+
+
+@pytest.fixture
+def phone_page(browser, deployment_url):
+    context = browser.new_context(viewport=PHONE, base_url=deployment_url)
+    yield context.new_page()
+    context.close()
+
+
+def check(page) -> None:
+    assert_accessible(page)
+    assert_no_horizontal_scroll(page)
+
+
+def test_pages_stay_accessible_after_htmx_swaps_on_a_phone(phone_page, merchant_site):
+    page, site = phone_page, merchant_site
+    customer = full_portal_customer(site)
+    problems = watch(page)
+    sign_in(page, site, customer["id"])
+
+    page.goto("/portal/payment-methods")
+    page.evaluate("window.__stillSamePage = true")
+    page.get_by_role("button", name="Add card").click()  # nothing filled in
+    for label in ("Card number", "Expiry date (MM/YY)", "Security code", "Name on card"):
+        expect(page.get_by_label(label)).to_have_attribute("aria-invalid", "true")
+    check(page)
+    page.get_by_role("button", name=re.compile(r"^Make default .*6789")).click()
+    expect(page.locator("#flash .notice")).to_contain_text("is now your default")
+    check(page)
+
+    page.goto("/portal/billing-information")
+    page.evaluate("window.__stillSamePage = true")
+    page.get_by_label("First name").fill("")
+    page.get_by_label("First name").press("Tab")
+    expect(page.get_by_label("First name")).to_have_attribute("aria-invalid", "true")
+    page.get_by_label("City").fill("Kingston upon Thames")
+    page.get_by_label("City").press("Tab")
+    expect(page.locator("#field-city").get_by_role("status")).to_have_text("Saved")
+    check(page)
+
+    page.goto("/portal/invoices")
+    past_due = page.locator("#invoice-list tbody tr").filter(has_text="Past due").locator("a")
+    past_due.click()
+    page.evaluate("window.__stillSamePage = true")
+    pay = page.locator("section", has=page.get_by_role("heading", name="Pay now"))
+    pay.get_by_label("Pay with").select_option(label="Visa ending in 0341")
+    pay.get_by_role("button", name=re.compile(r"^Pay ")).click()
+    expect(page.get_by_role("alert")).to_contain_text("Your card was declined.")
+    check(page)
+
+    assert page.evaluate("window.__stillSamePage === true")
+    problems.assert_clean()
