@@ -38,6 +38,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.customer.shell import htmx
     from portal.devmail import register_devmail
     from portal.logs import install_redaction
+    from portal.merchant import bp as merchant_bp
     from portal.web import install_web_basics
 
     install_web_basics(app)
@@ -51,6 +52,7 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.exempt(api_bp)  # the JSON API is key-authenticated, never cookie-authenticated
     app.register_blueprint(customer_bp)
     customer_filters.install(app)
+    app.register_blueprint(merchant_bp)
     htmx.init_app(app)
     mail.init_app(app)
     mail.register_commands(app)

@@ -76,6 +76,12 @@ def load(overrides: dict | None = None) -> dict:
         "PORTAL_CONSUME_RATE_LIMIT_IP": os.environ.get(
             "PORTAL_CONSUME_RATE_LIMIT_IP", "30 per minute"
         ),
+        "PORTAL_MERCHANT_SIGNIN_RATE_LIMIT_IP": os.environ.get(
+            "PORTAL_MERCHANT_SIGNIN_RATE_LIMIT_IP", "10 per minute"
+        ),
+        "PORTAL_MERCHANT_SIGNIN_RATE_LIMIT_ACCOUNT": os.environ.get(
+            "PORTAL_MERCHANT_SIGNIN_RATE_LIMIT_ACCOUNT", "10 per hour"
+        ),
         "PORTAL_PROXY_HOPS": _int("PORTAL_PROXY_HOPS", 0),
         "MAX_CONTENT_LENGTH": 256 * 1024,
         "JSON_SORT_KEYS": False,

@@ -129,10 +129,14 @@ def seed_demo(now: datetime | None = None) -> DemoSeed:
         return DemoSeed(owner.company, secret, publishable, password, created=False)
 
 
-def demo_links(company: Company) -> list[tuple[str, str]]:
-    """(label, url) pairs for signing in to the portal as a demo customer and to the merchant
-    settings; empty until those pages exist."""
-    return []
+def demo_links(company: Company, base_url: str) -> list[tuple[str, str]]:
+    """(label, url) pairs: the merchant settings sign-in (as the owner printed above) and the
+    customer portal's sign-in page (enter a demo customer's email; the link arrives in the
+    development mailbox)."""
+    return [
+        ("Merchant settings", f"{base_url}/merchant/sign-in"),
+        ("Customer portal sign-in page", f"{base_url}/p/{company.id}"),
+    ]
 
 
 def summary_lines(seed: DemoSeed, base_url: str) -> list[str]:
@@ -149,7 +153,7 @@ def summary_lines(seed: DemoSeed, base_url: str) -> list[str]:
         f'Try it:          curl -H "x-easy-api-key: {seed.secret}" {base_url}/v1/api/customer',
         "Portal sign-in and merchant settings links are printed below when available.",
     ]
-    return lines + [f"{label}: {url}" for label, url in demo_links(seed.company)]
+    return lines + [f"{label}: {url}" for label, url in demo_links(seed.company, base_url)]
 
 
 def _populate(company: Company, now: datetime) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from portal.billing import coupons as coupon_rules
-from portal.billing.changes import preview_change, update_subscription
+from portal.billing.changes import check_version, preview_change, update_subscription
 from portal.billing.invoices import compute_totals
 from portal.billing.proration import ChangePlan, credit_lines
 from portal.billing.subscription_items import (
@@ -119,6 +119,10 @@ def preview(sub, settings, price_id=None, quantity=None, now=None) -> ChangePlan
 def change(sub, settings, price_id, quantity, expected_version, now=None) -> Subscription:
     """Do what the preview at ``expected_version`` showed; a stale preview is a 409."""
     require_changeable(sub, settings)
+    # Version first, under the lock: a replayed confirm of a done switch is stale (409),
+    # not a request to "switch" to the plan it already has (422).
+    sub = lock(sub)
+    check_version(sub, expected_version)
     items = _target_items(sub, settings, price_id, quantity)
     return update_subscription(
         sub,

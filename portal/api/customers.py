@@ -6,7 +6,7 @@ from flask import g
 from pydantic import BaseModel, Field, StringConstraints
 
 from portal.billing.lookup import get_owned
-from portal.models import Customer, PaymentMethod, Subscription, utcnow
+from portal.models import Customer, PaymentMethod, PreviewCustomer, Subscription, utcnow
 
 from . import schemas, serializers
 from .core import ListQuery, api_route, paginate
@@ -119,8 +119,12 @@ def create_customer(body: CustomerCreate):
     paginated=True,
 )
 def list_customers(query: ListQuery):
+    # The settings page's demo customer (behind "send me a test link") is no real customer.
+    previews = PreviewCustomer.select(PreviewCustomer.customer).where(
+        PreviewCustomer.company == g.company
+    )
     return paginate(
-        Customer.select().where(Customer.company == g.company),
+        Customer.select().where((Customer.company == g.company) & Customer.id.not_in(previews)),
         query,
         render_many,
         id_field=Customer.id,

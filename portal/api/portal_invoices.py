@@ -4,6 +4,7 @@ from flask import g
 from pydantic import Field
 
 from portal.billing.invoices import collect_now
+from portal.errors import ValidationFailed
 from portal.models import Invoice
 
 from . import schemas
@@ -17,6 +18,16 @@ from .validation import Body
 
 class PayBody(Body):
     payment_method_id: Id | None = Field(None, description="Default: the usual method.")
+
+
+def _collect(invoice: Invoice, method_id: str | None):
+    """collect_now names the merchant API's field; here the field is payment_method_id."""
+    try:
+        return collect_now(invoice, method_id)
+    except ValidationFailed as exc:
+        if "instrument_id" not in exc.fields:
+            raise
+        raise ValidationFailed.field("payment_method_id", exc.fields["instrument_id"]) from None
 
 
 @api_route(
@@ -36,7 +47,7 @@ def portal_list_invoices(query: ListQuery):
         query,
         render_many,
         id_field=Invoice.id,
-        order=(Invoice.created_at.desc(), Invoice.id),
+        order=(Invoice.created_at.desc(), Invoice.number.desc(), Invoice.id),
     )
 
 
@@ -65,7 +76,7 @@ def portal_get_invoice(invoice_id: str):
 def portal_pay_invoice(invoice_id: str, body: PayBody):
     require("invoice_history_enabled", "Invoices")
     invoice = own(Invoice, invoice_id, "invoice")
-    charge = collect_now(invoice, body.payment_method_id)
+    charge = _collect(invoice, body.payment_method_id)
     succeeded = charge.status == "succeeded"
     event("invoice.payment_attempted", {"invoice_id": invoice.id, "succeeded": succeeded})
     fresh = render(Invoice.get_by_id(invoice.id))

@@ -110,6 +110,7 @@ def portal_change(subscription_id: str, body: ChangeBody):
 )
 def portal_offer(subscription_id: str):
     sub = _sub(subscription_id)
+    rules.require_changeable(sub, settings())
     coupon = rules.retention_offer(sub, settings())
     return success(
         {
@@ -150,7 +151,9 @@ def portal_cancel(subscription_id: str, body: CancelBody):
         action = (
             "subscription.canceled" if sub.status == "canceled" else "subscription.cancel_scheduled"
         )
-        event(action, {"reason": body.reason, "comment": body.comment}, sub.id)
+        # What was stored (nothing when reasons are off), not what was sent.
+        stored = {"reason": sub.cancellation_reason, "comment": sub.cancellation_comment}
+        event(action, stored, sub.id)
     return success(render(sub), message="Subscription canceled" if changed else "No change")
 
 

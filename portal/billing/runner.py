@@ -10,7 +10,7 @@ from datetime import datetime
 from portal.db import write_transaction
 from portal.models import Discount, Subscription, utcnow
 
-from .subscription_items import LIVE_STATUSES
+from .subscription_items import LIVE_STATUSES, lock
 from .subscriptions import renew_subscription
 
 
@@ -51,7 +51,9 @@ def run_billing(now: datetime | None = None, batch: int = 500) -> BillingRun:
     for sub_id in due_subscription_ids(now, batch):
         try:
             with write_transaction():
-                before = Subscription.get_by_id(sub_id)
+                # Read under the lock: a parallel runner that renewed it first must make this
+                # one report "nothing to do", not a second renewal.
+                before = lock(Subscription(id=sub_id))
                 after = renew_subscription(before, now)
         except Exception as exc:  # one bad subscription must not stop the others
             result.errors.append(f"{sub_id}: {exc}")

@@ -53,6 +53,11 @@ def billing_information():
     return render_portal(TEMPLATE, **_context())
 
 
+def _posted_version(form: BillingForm) -> int | None:
+    raw = str(form.version.data or "")
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
+
+
 def _changes(form: BillingForm) -> dict:
     return {name: form[name].data or "" for name in BillingForm.FIELDS}
 
@@ -63,7 +68,7 @@ def save_billing_information():
     form = _billing_form(current_user.customer, request.form)
     if form.validate_on_submit():
         try:
-            version = int(form.version.data) if str(form.version.data or "").isdigit() else None
+            version = _posted_version(form)
             with write_transaction():
                 if claim_nonce(form.form_nonce.data, "billing_information"):
                     billing_info.update(
@@ -94,12 +99,12 @@ def save_field(name):
         abort(404)
     form = _billing_form(current_user.customer, request.form)
     field = form[name]
-    saved = False
+    saved, page_version = False, None
     # CSRFProtect has already checked the token (htmx sends it as a header).
     if field.validate(form):
         try:
             with write_transaction():
-                billing_info.update(current_user.customer, {name: field.data or ""})
+                updated = billing_info.update(current_user.customer, {name: field.data or ""})
                 record_event(
                     current_user.company_id,
                     current_user.customer_id,
@@ -107,11 +112,24 @@ def save_field(name):
                     {"fields": [name]},
                 )
             saved = True
+            page_version = _next_page_version(form, updated.version)
         except ValidationFailed as exc:
             field.errors = [exc.fields.get(name, exc.message)]
     return render_template(
-        "customer/_billing_field.html", field=field, saved=saved, nonce=new_nonce
+        "customer/_billing_field.html",
+        field=field,
+        saved=saved,
+        nonce=new_nonce,
+        page_version=page_version,
     )
+
+
+def _next_page_version(form: BillingForm, new_version: int) -> int | None:
+    """The version the page's hidden input should move to after its own inline save (sent
+    out of band), so pressing Save later is not a false conflict. Only when nobody else
+    wrote since the page loaded: otherwise the full save must still answer 409."""
+    posted = _posted_version(form)
+    return new_version if posted is not None and posted + 1 == new_version else None
 
 
 @bp.route("/portal/billing-information/email", methods=["POST"])

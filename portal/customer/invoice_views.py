@@ -38,8 +38,9 @@ def _own_invoice(invoice_id: str) -> Invoice:
 def invoices():
     require_section("invoice_history_enabled")
     page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
-    rows, total = overview.invoice_page(current_user.customer_id, page, PER_PAGE)
+    # isascii: str.isdigit() also accepts '²', which int() refuses.
+    page = int(page) if page.isascii() and page.isdigit() and 0 < int(page) < 100_000 else 1
+    rows, total, page = overview.invoice_page(current_user.customer_id, page, PER_PAGE)
     pages = max(1, -(-total // PER_PAGE))
     context = {"invoices": rows, "page": page, "pages": pages, "total": total}
     if htmx:

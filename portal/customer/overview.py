@@ -93,13 +93,16 @@ def unpaid_invoices(customer_id: str) -> list[Invoice]:
     )
 
 
-def invoice_page(customer_id: str, page: int, per_page: int = 20) -> tuple[list[Invoice], int]:
-    """One page, newest first, plus the total count (two queries whatever the page)."""
+def invoice_page(customer_id: str, page: int, per_page: int = 20) -> tuple[list[Invoice], int, int]:
+    """One page, newest first, the total count and the page shown (two queries whatever the
+    page). A page past the end shows the last one: a stale link still lists invoices."""
     select = Invoice.select().where(Invoice.customer == customer_id)
     total = select.count()
+    page = min(page, max(1, -(-total // per_page)))
     rows = list(
-        select.order_by(Invoice.created_at.desc(), Invoice.id)
+        # Same order as the merchant API: invoices issued in the same instant by number.
+        select.order_by(Invoice.created_at.desc(), Invoice.number.desc(), Invoice.id)
         .limit(per_page)
         .offset((page - 1) * per_page)
     )
-    return rows, total
+    return rows, total, page

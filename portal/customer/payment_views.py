@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from portal.billing import instruments
 from portal.billing.gateway import GatewayError, get_gateway
+from portal.billing.invoices import display_status
 from portal.customer import bp
 from portal.customer.session import signed_in
 from portal.db import write_transaction
@@ -46,7 +47,9 @@ def _context(card_form=None, bank_form=None, error=None) -> dict:
         bank_form = BankForm(prefix="bank", formdata=None)
     return {
         "methods": overview.methods(customer_id),
-        "past_due": [i for i in overview.unpaid_invoices(customer_id) if i.payment_failed],
+        "past_due": [
+            i for i in overview.unpaid_invoices(customer_id) if display_status(i) == "PAST_DUE"
+        ],
         "card_form": card_form,
         "bank_form": bank_form,
         "action_form": NonceForm(formdata=None),
@@ -83,14 +86,18 @@ def _require_kind(kind: str) -> None:
         abort(404)
 
 
-def _attach(form, action: str, make_token, expected_type: str, label: str) -> bool:
+def _attach(form, action: str, make_token, expected_type: str, label: str, **extra) -> bool:
     """Tokenize and store the instrument once; put the gateway's complaint on its field."""
     try:
         with write_transaction():
             if not claim_nonce(form.form_nonce.data, action):
                 return True
             method = instruments.add_instrument(
-                current_user.customer, make_token(), name=label, expected_type=expected_type
+                current_user.customer,
+                make_token(),
+                name=label,
+                expected_type=expected_type,
+                **extra,
             )
             record_event(
                 current_user.company_id,
@@ -146,7 +153,10 @@ def add_bank_account():
                 form.holder.data, form.routing_number.data, form.account_number.data
             )
 
-        if _attach(form, "add_bank", tokenize, "BANK_ACCOUNT", form.holder.data):
+        account_type = form.account_type.data  # the gateway cannot know checking from savings
+        if _attach(
+            form, "add_bank", tokenize, "BANK_ACCOUNT", form.holder.data, account_type=account_type
+        ):
             return _done()
     form.account_number.data = ""
     return _failed(bank_form=form)

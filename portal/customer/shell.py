@@ -6,6 +6,7 @@ from flask_login import current_user
 from jinja2_fragments.flask import render_block
 from peewee import IntegrityError
 
+from portal.customer import bp
 from portal.db import db
 from portal.models import Company, FormNonce
 from portal.portal_config import get_config, settings_of
@@ -20,6 +21,19 @@ SECTIONS = (
     ("customer.billing_information", "Billing information", None),
     ("customer.invoices", "Invoices", "invoice_history_enabled"),
 )
+
+
+# Path values that name a row; no row id is longer than 64 characters or holds NUL.
+ID_VALUES = ("invoice_id", "method_id", "subscription_id", "company_id")
+
+
+@bp.url_value_preprocessor
+def _plausible_ids(_endpoint, values) -> None:
+    """Not found before any lookup: PostgreSQL cannot even compare text holding NUL."""
+    for name in ID_VALUES:
+        value = (values or {}).get(name)
+        if value is not None and (len(value) > 64 or "\x00" in value):
+            abort(404)
 
 
 def company() -> Company:

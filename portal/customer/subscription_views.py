@@ -16,16 +16,28 @@ from .forms import NonceForm
 from .shell import claim_nonce, new_nonce, render_portal, require_section, settings
 
 LISTED = (*overview.LIVE, "canceled")
+ENDED = ("canceled", "incomplete_expired")
 
 
-def _own(subscription_id: str) -> Subscription:
+def _own(subscription_id: str, *, ended_ok: bool = False) -> Subscription:
     require_section("subscriptions_enabled")
     sub = Subscription.get_or_none(
         (Subscription.id == subscription_id)
         & (Subscription.company == current_user.company_id)
         & (Subscription.customer == current_user.customer_id)
     )
-    if sub is None or not rules.changeable(sub, settings()):
+    if sub is None:
+        abort(404)
+    if not rules.changeable(sub, settings()) and not (ended_ok and sub.status in ENDED):
+        abort(404)
+    return sub
+
+
+def _cancellable(subscription_id: str, *, ended_ok: bool = False) -> Subscription:
+    """Every step of the cancel flow (retention offer included) is 404 with cancellations off.
+    ``ended_ok``: a double-clicked "Cancel now" finds it ended and must get the list, not a 404."""
+    sub = _own(subscription_id, ended_ok=ended_ok)
+    if not settings()["cancellations_enabled"]:
         abort(404)
     return sub
 
@@ -58,9 +70,7 @@ def _reason_args() -> tuple[str | None, str | None]:
 @bp.route("/portal/subscriptions/<subscription_id>/cancel")
 @signed_in
 def cancel_start(subscription_id):
-    sub = _own(subscription_id)
-    if not settings()["cancellations_enabled"] or sub.status == "canceled":
-        abort(404)
+    sub = _cancellable(subscription_id)
     if settings()["cancellation_reasons_enabled"]:
         return render_portal(
             "customer/cancel_reason.html", sub=sub, reasons=settings()["cancellation_reasons"]
@@ -71,7 +81,7 @@ def cancel_start(subscription_id):
 @bp.route("/portal/subscriptions/<subscription_id>/cancel/offer")
 @signed_in
 def cancel_offer(subscription_id):
-    sub = _own(subscription_id)
+    sub = _cancellable(subscription_id)
     reason, comment = _reason_args()
     if (
         settings()["cancellation_reasons_enabled"]
@@ -111,7 +121,7 @@ def cancel_offer(subscription_id):
 @bp.route("/portal/subscriptions/<subscription_id>/cancel/confirm")
 @signed_in
 def cancel_confirm(subscription_id):
-    sub = _own(subscription_id)
+    sub = _cancellable(subscription_id)
     reason, comment = _reason_args()
     return render_portal(
         "customer/cancel_confirm.html",
@@ -141,7 +151,7 @@ def _act(sub, action_name: str, work):
 @bp.route("/portal/subscriptions/<subscription_id>/cancel", methods=["POST"])
 @signed_in
 def cancel(subscription_id):
-    sub = _own(subscription_id)
+    sub = _cancellable(subscription_id, ended_ok=True)
     reason, comment = _reason_args()
 
     def work():
@@ -152,7 +162,8 @@ def cancel(subscription_id):
                 if ended.status == "canceled"
                 else "subscription.cancel_scheduled"
             )
-            _event(ended, action, {"reason": reason, "comment": comment})
+            stored = {"reason": ended.cancellation_reason, "comment": ended.cancellation_comment}
+            _event(ended, action, stored)  # what was stored, not what was sent
         return ended
 
     ended, error = _act(sub, "cancel", work)
@@ -184,7 +195,7 @@ def keep(subscription_id):
 @bp.route("/portal/subscriptions/<subscription_id>/retain", methods=["POST"])
 @signed_in
 def accept_offer(subscription_id):
-    sub = _own(subscription_id)
+    sub = _cancellable(subscription_id)
 
     def work():
         kept = rules.accept_retention(sub, settings())
@@ -217,12 +228,19 @@ def change_start(subscription_id):
     )
 
 
+def _whole(raw: str) -> int | None:
+    """ASCII digits only ('²' passes isdigit but not int()); past 9 digits, out of any range."""
+    if not (raw.isascii() and raw.isdigit()):
+        return None
+    return int(raw) if len(raw) <= 9 else 10**9
+
+
 def _target() -> tuple[str | None, int | None]:
     price_id = (request.values.get("price_id") or "").strip()[:64] or None
     raw = (request.values.get("quantity") or "").strip()
-    if raw and not raw.isdigit():
+    if raw and _whole(raw) is None:
         raise Conflict("Enter the quantity as a whole number.")
-    return price_id, (int(raw) if raw else None)
+    return price_id, (_whole(raw) if raw else None)
 
 
 @bp.route("/portal/subscriptions/<subscription_id>/change/preview")
@@ -260,9 +278,7 @@ def change(subscription_id):
         return redirect(url_for("customer.change_start", subscription_id=sub.id), 303)
 
     def work():
-        changed = rules.change(
-            sub, settings(), price_id, quantity, int(version) if version.isdigit() else -1
-        )
+        changed = rules.change(sub, settings(), price_id, quantity, _whole(version) or -1)
         _event(changed, "subscription.changed", {"price_id": price_id, "quantity": quantity})
         return changed
 

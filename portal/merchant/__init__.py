@@ -5,10 +5,19 @@ Merchant pages live on the portal's own host only; the logo is the one route a c
 domain may serve, because the customer portal shows it there.
 """
 
-from flask import Blueprint, abort, g, request
+from flask import Blueprint, abort, g, request, url_for
+
+from portal.branding import logo_version
 
 bp = Blueprint("merchant", __name__)
 PUBLIC_ASSETS = {"merchant.logo"}
+
+
+@bp.app_template_global()
+def brand_logo_url(company_id: str) -> str | None:
+    """The company's logo URL for the portal header (versioned for caching), or None."""
+    version = logo_version(company_id)
+    return url_for("merchant.logo", company_id=company_id, v=version) if version else None
 
 
 @bp.before_request

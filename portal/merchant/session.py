@@ -1,5 +1,6 @@
 """The merchant session cookie, Flask-Login integration and the signed-in guards."""
 
+import hashlib
 from functools import wraps
 
 from flask import abort, current_app, g, redirect, request, url_for
@@ -81,11 +82,17 @@ def clear_session_cookie(response) -> None:
     response.delete_cookie(
         cookie_name(), path="/", secure=not _development(), httponly=True, samesite="Lax"
     )
-    response.headers["Clear-Site-Data"] = '"cookies", "storage"'
+    # Not "cookies": that would also wipe the device cookie that keeps the owner's browser
+    # out of the per-account sign-in limit. The session cookie is deleted above.
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
 
 
 def _device_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=DEVICE_SALT)
+    return URLSafeTimedSerializer(
+        current_app.config["SECRET_KEY"],
+        salt=DEVICE_SALT,
+        signer_kwargs={"digest_method": hashlib.sha256},
+    )
 
 
 def device_user_id() -> str | None:
