@@ -139,7 +139,8 @@ def retention_offer(
 ) -> Coupon | None:
     """The merchant's retention coupon, if valid, usable here and not already on this plan."""
     coupon_id = settings["retention_coupon_id"]
-    if not coupon_id or not settings["cancellations_enabled"]:
+    # Already set to end: a discount would not keep it ("keep my subscription" does that).
+    if not coupon_id or not settings["cancellations_enabled"] or sub.cancel_at_period_end:
         return None
     coupon = Coupon.get_or_none((Coupon.id == coupon_id) & (Coupon.company == sub.company_id))
     if coupon is None or not coupon_rules.is_valid(coupon, now or utcnow()):
