@@ -2,8 +2,9 @@
 
 By default a server is started in-process on 127.0.0.1 with a real SMTP sink (aiosmtpd).
 QA can aim the same journeys at a deployment with ``--base-url`` plus the merchant's keys in
-E2E_COMPANY_ID / E2E_SECRET_KEY / E2E_PUBLISHABLE_KEY, and the deployment's SMTP pointed at
-the sink on E2E_SMTP_PORT. Journeys touch the app only through the merchant API and the browser.
+E2E_COMPANY_ID / E2E_SECRET_KEY / E2E_PUBLISHABLE_KEY (the owner's sign-in in E2E_OWNER_EMAIL /
+E2E_OWNER_PASSWORD), and the deployment's SMTP pointed at the sink on E2E_SMTP_PORT. Journeys
+touch the app only through the merchant API and the browser.
 """
 
 import email
@@ -103,6 +104,9 @@ class Deployment:
     company_id: str
     secret: str
     publishable: str
+    # The merchant owner's sign-in for the merchant settings pages.
+    owner_email: str = ""
+    owner_password: str = ""
     api: httpx.Client = field(init=False)
 
     def __post_init__(self):
@@ -158,17 +162,18 @@ def merchant_site(pytestconfig, deployment_url):
             os.environ["E2E_COMPANY_ID"],
             os.environ["E2E_SECRET_KEY"],
             os.environ["E2E_PUBLISHABLE_KEY"],
+            os.environ.get("E2E_OWNER_EMAIL", ""),
+            os.environ.get("E2E_OWNER_PASSWORD", ""),
         )
     from portal.db import db
     from portal.merchants import create_merchant
 
+    owner_email, owner_password = f"{uuid.uuid4().hex[:10]}@merchant.example", "pw-123456789"
     with db.connection_context():
         company, secret, publishable = create_merchant(
-            f"Journey {uuid.uuid4().hex[:6]}",
-            f"{uuid.uuid4().hex[:10]}@merchant.example",
-            "pw-123456789",
+            f"Journey {uuid.uuid4().hex[:6]}", owner_email, owner_password
         )
-    return Deployment(deployment_url, company.id, secret, publishable)
+    return Deployment(deployment_url, company.id, secret, publishable, owner_email, owner_password)
 
 
 @pytest.fixture
