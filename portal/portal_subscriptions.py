@@ -10,21 +10,20 @@ from datetime import datetime
 from portal.billing import coupons as coupon_rules
 from portal.billing.changes import check_version, preview_change, update_subscription
 from portal.billing.invoices import compute_totals
-from portal.billing.proration import ChangePlan, credit_lines
+from portal.billing.proration import ChangePlan
 from portal.billing.subscription_items import (
     LIVE_STATUSES,
     MAX_QUANTITY,
     apply_coupon,
     as_line,
-    current_items,
     item_rows,
     lock,
     pending_rows,
 )
 from portal.billing.subscriptions import (
-    _current_period_paid,
     cancel_subscription,
     resume_subscription,
+    unused_time_credit,
 )
 from portal.errors import Conflict, FeatureDisabled, PermissionDenied, ValidationFailed
 from portal.models import Coupon, Discount, Price, Product, Subscription, utcnow
@@ -182,10 +181,8 @@ def cancel_plan(sub: Subscription, settings: dict, now: datetime | None = None) 
     now = now or utcnow()
     immediately = settings["cancellation_mode"] == "immediately"
     lines = [as_line(row) for row in pending_rows(sub)]
-    if immediately and settings["cancellation_proration_enabled"] and _current_period_paid(sub):
-        lines += credit_lines(
-            current_items(sub), sub.current_period_start, sub.current_period_end, now
-        )
+    if immediately and settings["cancellation_proration_enabled"]:
+        lines += unused_time_credit(sub, now)
     totals = compute_totals(lines, (), sub.currency, sub.credit_balance)
     credit = max(totals.credit_balance - sub.credit_balance, 0)
     ends_at = now if immediately else sub.current_period_end

@@ -1,6 +1,8 @@
 """Subscriptions: create (first invoice + charge), cancel now or at period end, resume, renew."""
 
+from dataclasses import replace
 from datetime import datetime, timedelta
+from fractions import Fraction
 
 from portal.errors import Conflict
 from portal.models import (
@@ -17,6 +19,7 @@ from portal.models import (
 )
 
 from .invoices import LineSpec, create_invoice, pay_invoice
+from .money import round_cents
 from .periods import boundary
 from .proration import credit_lines, period_line
 from .subscription_items import (
@@ -166,16 +169,13 @@ def cancel_subscription(
         sub.version += 1
         sub.save()
         return sub
-    credit = []
-    if prorate and _current_period_paid(sub):
-        credit = credit_lines(
-            current_items(sub), sub.current_period_start, sub.current_period_end, now
-        )
+    credit = unused_time_credit(sub, now) if prorate else []
     _end(sub, now, credit, now)
     return Subscription.get_by_id(sub.id)
 
 
-def _current_period_paid(sub: Subscription) -> bool:
+def _period_invoice(sub: Subscription) -> Invoice | None:
+    """The paid invoice that bought the current period, if any."""
     return (
         Invoice.select()
         .where(
@@ -184,8 +184,34 @@ def _current_period_paid(sub: Subscription) -> bool:
             & (Invoice.status == "PAID")
             & (Invoice.total > 0)
         )
-        .exists()
+        .order_by(Invoice.created_at)
+        .first()
     )
+
+
+def _current_period_paid(sub: Subscription) -> bool:
+    return _period_invoice(sub) is not None
+
+
+def unused_time_credit(sub: Subscription, now: datetime) -> list[LineSpec]:
+    """Credit for the unused rest of a paid period, for what was actually paid: a discount
+    on the period's invoice shrinks the credit in the same proportion."""
+    invoice = _period_invoice(sub)
+    if invoice is None:
+        return []
+    lines = credit_lines(current_items(sub), sub.current_period_start, sub.current_period_end, now)
+    if invoice.subtotal <= 0 or invoice.total >= invoice.subtotal:
+        return lines
+    share = Fraction(invoice.total, invoice.subtotal)
+    return [
+        replace(
+            line,
+            amount=-round_cents(-line.amount * share),
+            unit_amount=-round_cents(-line.unit_amount * share),
+            description=f"{line.description} (after discount)",
+        )
+        for line in lines
+    ]
 
 
 def resume_subscription(sub: Subscription, now: datetime | None = None) -> Subscription:

@@ -331,6 +331,15 @@ def test_cancel_now_with_proration_credits_unused_time(shop):
         cancel_subscription(sub, at_period_end=False, now=JAN11)
 
 
+def test_cancel_now_credits_what_was_paid_not_the_list_price(shop):
+    half_off = Coupon.create(company=shop.company, name="Half", duration="forever", percent_off=50)
+    sub = subscribe(shop, shop.pro, coupon=half_off)
+    assert invoices(sub)[0].total == 1500
+    ended = cancel_subscription(sub, at_period_end=False, prorate=True, now=JAN11)
+    # 21 of 31 days of the $15.00 actually paid, not of the $30.00 list price
+    assert amounts(invoices(ended)[-1]) == [-1016] and ended.credit_balance == 1016
+
+
 def test_cancel_now_bills_pending_changes_on_a_final_invoice(shop):
     sub = subscribe(shop, shop.basic)
     sub = update_subscription(sub, items=[(shop.pro, 1)], timing="period_end", now=JAN11)
