@@ -4,8 +4,11 @@ Every rule of the config is decided here once; the hosted pages and the portal J
 ask these functions, and the billing core does the money.
 """
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from portal.billing import coupons as coupon_rules
 from portal.billing.changes import check_version, preview_change, update_subscription
@@ -229,3 +232,33 @@ def keep(sub: Subscription, settings: dict) -> Subscription:
     """Undo a scheduled cancellation ('keep my subscription')."""
     require_changeable(sub, settings)
     return resume_subscription(sub)
+
+
+PREVIEW_SALT = "portal-preview-instant-v1"
+PREVIEW_MAX_AGE = 30 * 60
+
+
+def _preview_serializer(secret_key: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(
+        secret_key, salt=PREVIEW_SALT, signer_kwargs={"digest_method": hashlib.sha256}
+    )
+
+
+def preview_token(secret_key: str, sub: Subscription, at: datetime) -> str:
+    """Seal the instant a preview was computed at, so confirming bills that same instant."""
+    return _preview_serializer(secret_key).dumps({"s": sub.id, "t": at.isoformat()})
+
+
+def preview_instant(secret_key: str, token: str | None, sub: Subscription) -> datetime | None:
+    """The sealed instant if the token is genuine, recent, for this subscription and still
+    inside its current period; else None (the change then bills the present moment)."""
+    if not token or len(token) > 500:
+        return None
+    try:
+        data = _preview_serializer(secret_key).loads(token, max_age=PREVIEW_MAX_AGE)
+        at = datetime.fromisoformat(data["t"])
+    except (BadSignature, KeyError, TypeError, ValueError):
+        return None
+    if data.get("s") != sub.id or not sub.current_period_start <= at < sub.current_period_end:
+        return None
+    return at

@@ -2,12 +2,12 @@
 
 from typing import Annotated
 
-from flask import g
+from flask import current_app, g
 from pydantic import Field, StringConstraints
 
 from portal import portal_subscriptions as rules
 from portal.billing.coupons import describe
-from portal.models import Subscription
+from portal.models import Subscription, utcnow
 
 from . import schemas
 from .core import api_route
@@ -29,6 +29,13 @@ class ChangeBody(Body):
     price_id: Id | None = None
     quantity: Quantity | None = None
     expected_version: int = Field(description="subscription_version from the preview")
+    preview_token: Annotated[str, StringConstraints(max_length=500)] | None = Field(
+        None, description="From the preview: the change is billed at the preview's instant."
+    )
+
+
+class PortalPreview(ProrationPreview):
+    preview_token: str
 
 
 class CancelBody(Body):
@@ -76,12 +83,14 @@ def portal_list_subscriptions():
     tag="Customer portal",
     summary="Preview a plan or quantity change under the portal rules",
     query=ChangeQuery,
-    response=ProrationPreview,
+    response=PortalPreview,
 )
 def portal_preview_change(subscription_id: str, query: ChangeQuery):
     sub = _sub(subscription_id)
-    plan = rules.preview(sub, settings(), query.price_id, query.quantity)
-    return success(render_plan(plan, sub))
+    now = utcnow()
+    plan = rules.preview(sub, settings(), query.price_id, query.quantity, now=now)
+    token = rules.preview_token(current_app.config["SECRET_KEY"], sub, now)
+    return success({**render_plan(plan, sub), "preview_token": token})
 
 
 @api_route(
@@ -95,7 +104,10 @@ def portal_preview_change(subscription_id: str, query: ChangeQuery):
 )
 def portal_change(subscription_id: str, body: ChangeBody):
     sub = _sub(subscription_id)
-    changed = rules.change(sub, settings(), body.price_id, body.quantity, body.expected_version)
+    at = rules.preview_instant(current_app.config["SECRET_KEY"], body.preview_token, sub)
+    changed = rules.change(
+        sub, settings(), body.price_id, body.quantity, body.expected_version, now=at
+    )
     event("subscription.changed", {"price_id": body.price_id, "quantity": body.quantity}, sub.id)
     return success(render(changed), message="Subscription changed")
 

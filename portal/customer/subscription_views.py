@@ -1,6 +1,6 @@
 """Subscriptions in the portal: list, cancel (reason → offer → confirm), keep, change plan."""
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 
 from portal import portal_subscriptions as rules
@@ -8,7 +8,7 @@ from portal.customer import bp
 from portal.customer.session import signed_in
 from portal.db import write_transaction
 from portal.errors import Conflict, DomainError
-from portal.models import Subscription
+from portal.models import Subscription, utcnow
 from portal.signin import record_event
 
 from . import overview
@@ -123,10 +123,12 @@ def cancel_offer(subscription_id):
 def cancel_confirm(subscription_id):
     sub = _cancellable(subscription_id)
     reason, comment = _reason_args()
+    now = utcnow()
     return render_portal(
         "customer/cancel_confirm.html",
         sub=sub,
-        plan=rules.cancel_plan(sub, settings()),
+        plan=rules.cancel_plan(sub, settings(), now),
+        preview_token=_seal(sub, now),
         reason=reason,
         comment=comment,
         form=NonceForm(formdata=None),
@@ -154,8 +156,10 @@ def cancel(subscription_id):
     sub = _cancellable(subscription_id, ended_ok=True)
     reason, comment = _reason_args()
 
+    at = _sealed_instant(sub)
+
     def work():
-        ended, changed = rules.cancel(sub, settings(), reason, comment)
+        ended, changed = rules.cancel(sub, settings(), reason, comment, now=at)
         if changed:
             action = (
                 "subscription.canceled"
@@ -249,7 +253,8 @@ def change_preview(subscription_id, message=None, status=200):
     sub = _own(subscription_id)
     try:
         price_id, quantity = _target()
-        plan = rules.preview(sub, settings(), price_id, quantity)
+        now = utcnow()
+        plan = rules.preview(sub, settings(), price_id, quantity, now=now)
     except DomainError as exc:
         flash(exc.message)
         return redirect(url_for("customer.change_start", subscription_id=sub.id), 303)
@@ -258,6 +263,7 @@ def change_preview(subscription_id, message=None, status=200):
         status=status,
         sub=sub,
         plan=plan,
+        preview_token=_seal(sub, now),
         price_id=price_id,
         quantity=quantity,
         message=message,
@@ -277,8 +283,10 @@ def change(subscription_id):
         flash(exc.message)
         return redirect(url_for("customer.change_start", subscription_id=sub.id), 303)
 
+    at = _sealed_instant(sub)
+
     def work():
-        changed = rules.change(sub, settings(), price_id, quantity, _whole(version) or -1)
+        changed = rules.change(sub, settings(), price_id, quantity, _whole(version) or -1, now=at)
         _event(changed, "subscription.changed", {"price_id": price_id, "quantity": quantity})
         return changed
 
@@ -288,3 +296,14 @@ def change(subscription_id):
         return change_preview(sub.id, message=error, status=409)
     flash(error or "Your plan has been updated.")
     return redirect(url_for("customer.subscriptions"), 303)
+
+
+def _seal(sub: Subscription, now) -> str:
+    return rules.preview_token(current_app.config["SECRET_KEY"], sub, now)
+
+
+def _sealed_instant(sub: Subscription):
+    """The instant the confirmed page was computed at: confirming bills exactly that."""
+    return rules.preview_instant(
+        current_app.config["SECRET_KEY"], request.form.get("preview_token"), sub
+    )

@@ -1,7 +1,7 @@
 """The portal-session JSON API for subscriptions: the same rules as the pages, as envelopes
 (403 FEATURE_DISABLED / PERMISSION_DENIED, 404 for what is not the customer's, 409 stale)."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -288,11 +288,13 @@ def test_the_preview_is_the_merchant_preview_and_what_confirming_bills(
     )
     price = getattr(shop, target)
     preview = portal.ok("GET", sub_path(shop, f"/preview?price_id={price}&quantity={quantity}"))
+    token = preview.pop("preview_token")
     assert preview == merchant_preview(shop, price, quantity, behavior, timing)
     body = {
         "price_id": price,
         "quantity": quantity,
         "expected_version": preview["subscription_version"],
+        "preview_token": token,
     }
     changed = portal.ok("POST", sub_path(shop, "/change"), body)
     assert [(i["price_id"], i["quantity"]) for i in changed["items"]] == [(price, quantity)]
@@ -337,3 +339,44 @@ def test_the_expected_version_is_required_and_checked(portal, shop, version):
     status, _ = portal.error(portal.api("POST", sub_path(shop, "/change"), body))
     assert status in (409, 422)
     assert shop.subscription()["items"][0]["quantity"] == 1
+
+
+def test_confirming_bills_the_instant_of_the_preview_not_the_moment_of_the_click(
+    portal, shop, clock
+):
+    shop.configure(
+        allow_plan_switch=True,
+        allow_quantity_updates=True,
+        subscription_proration_behavior="prorate",
+    )
+    preview = portal.ok("GET", sub_path(shop, f"/preview?price_id={shop.pro}&quantity=9"))
+    clock.shift(timedelta(minutes=25))  # the customer reads the preview for a while
+    body = {
+        "price_id": shop.pro,
+        "quantity": 9,
+        "expected_version": preview["subscription_version"],
+        "preview_token": preview["preview_token"],
+    }
+    later = portal.ok("GET", sub_path(shop, f"/preview?price_id={shop.pro}&quantity=9"))
+    assert later["amount_due_now"] != preview["amount_due_now"]  # time did move the price
+    portal.ok("POST", sub_path(shop, "/change"), body)
+    assert shop.invoices()[-1].total == preview["amount_due_now"]
+
+
+def test_a_forged_preview_token_bills_the_present_moment(portal, shop, clock):
+    shop.configure(
+        allow_plan_switch=True,
+        allow_quantity_updates=True,
+        subscription_proration_behavior="prorate",
+    )
+    preview = portal.ok("GET", sub_path(shop, f"/preview?price_id={shop.pro}&quantity=9"))
+    clock.shift(timedelta(minutes=25))
+    later = portal.ok("GET", sub_path(shop, f"/preview?price_id={shop.pro}&quantity=9"))
+    body = {
+        "price_id": shop.pro,
+        "quantity": 9,
+        "expected_version": preview["subscription_version"],
+        "preview_token": preview["preview_token"][:-2] + "xx",
+    }
+    portal.ok("POST", sub_path(shop, "/change"), body)
+    assert shop.invoices()[-1].total == later["amount_due_now"] != preview["amount_due_now"]
