@@ -2,7 +2,7 @@
 
 from typing import Annotated, Literal
 
-from pydantic import StringConstraints
+from pydantic import Field, StringConstraints
 
 from portal import billing_info
 from portal.billing import instruments
@@ -37,7 +37,7 @@ class BillingPatch(Body):
     postal_code: Text | None = None
     country: Text | None = None
     tax_id: Text | None = None
-    expected_version: int | None = None
+    expected_version: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
 
 
 def _methods() -> list[dict]:
