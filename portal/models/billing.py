@@ -158,7 +158,7 @@ class Invoice(BaseModel):
     class Meta:
         indexes = (
             (("company", "number"), True),
-            (("customer", "created_at"), False),
+            (("customer", "created_at", "id"), False),  # the portal list order
             (("company", "status"), False),
         )
 
