@@ -294,6 +294,11 @@ def change(subscription_id):
     if error and "changed since" in error:
         # The subscription moved on since the preview: show a fresh one, never a surprise.
         return change_preview(sub.id, message=error, status=409)
+    if not error and changed is not None and changed.status == "past_due":
+        error = (
+            "Your plan has been updated, but the payment was declined. "
+            "Pay the open invoice to keep your subscription active."
+        )
     flash(error or "Your plan has been updated.")
     return redirect(url_for("customer.subscriptions"), 303)
 
