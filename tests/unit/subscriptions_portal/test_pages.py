@@ -337,6 +337,16 @@ def test_a_quantity_change_is_previewed_and_billed(portal, shop):
     assert shop.invoices()[-1].amount_due == 1355
 
 
+def test_a_declined_change_payment_is_said_plainly(portal, shop):
+    shop.configure(allow_quantity_updates=True)
+    declining = shop.add_card(source="tok_chargeDeclined")
+    shop.merchant.ok("PATCH", f"/subscriptions/{shop.sub}", {"instrument_id": declining})
+    preview = portal.preview_page(shop.sub, quantity=3)
+    done = portal.submit(preview, f"/{shop.sub}/change", follow=True)
+    assert "the payment was declined" in portal.text(done)
+    assert shop.subscription()["status"] == "past_due"
+
+
 def shown(portal, page) -> tuple[int, int]:
     """(due now, next invoice) in cents, as the preview page prints them."""
     text = portal.text(page)
