@@ -101,7 +101,7 @@ def invoice_page(customer_id: str, page: int, per_page: int = 20) -> tuple[list[
     page = min(page, max(1, -(-total // per_page)))
     rows = list(
         # Same order as the merchant API: invoices issued in the same instant by number.
-        select.order_by(Invoice.created_at.desc(), Invoice.number.desc(), Invoice.id)
+        select.order_by(Invoice.created_at.desc(), Invoice.number.desc())
         .limit(per_page)
         .offset((page - 1) * per_page)
     )

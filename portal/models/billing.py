@@ -158,7 +158,10 @@ class Invoice(BaseModel):
     class Meta:
         indexes = (
             (("company", "number"), True),
-            (("customer", "created_at", "id"), False),  # the portal list order
+            (
+                ("customer", "created_at", "number"),
+                False,
+            ),  # the portal list order (numbers are unique)
             (("company", "status"), False),
         )
 
