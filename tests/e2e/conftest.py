@@ -179,3 +179,17 @@ def merchant_site(pytestconfig, deployment_url):
 @pytest.fixture
 def browser_context_args(browser_context_args, deployment_url):
     return {**browser_context_args, "base_url": deployment_url}
+
+
+@pytest.fixture(params=[True, False], ids=["js", "no-js"])
+def js(request) -> bool:
+    """Journeys that must work with JavaScript on and off take this parameter."""
+    return request.param
+
+
+@pytest.fixture
+def portal_page(browser, deployment_url, js):
+    """A page in a fresh context, with JavaScript on or off as ``js`` says."""
+    context = browser.new_context(java_script_enabled=js, base_url=deployment_url)
+    yield context.new_page()
+    context.close()

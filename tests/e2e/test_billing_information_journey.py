@@ -23,18 +23,6 @@ TEXT_FIELDS = {
 COUNTRY = ("DE", "Germany")
 
 
-@pytest.fixture(params=[True, False], ids=["js", "no-js"])
-def js(request) -> bool:
-    return request.param
-
-
-@pytest.fixture
-def portal_page(browser, deployment_url, js):
-    context = browser.new_context(java_script_enabled=js, base_url=deployment_url)
-    yield context.new_page()
-    context.close()
-
-
 def sign_in(page, site) -> dict:
     body = {"first_name": "Ada", "last_name": "Lovelace", "email": unique_email("ada")}
     customer = site.call("POST", "/customer", body)

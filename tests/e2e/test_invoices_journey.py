@@ -7,7 +7,6 @@ and without it (links and plain posts). Only the merchant API and the browser ar
 import re
 from datetime import date
 
-import pytest
 from browser_checks import assert_accessible, watch
 from playwright.sync_api import expect
 from support import unique_email
@@ -16,18 +15,6 @@ PER_PAGE = 20
 EXPIRY = f"12/{(date.today().year + 3) % 100:02d}"
 MARK = "window.__stillSamePage = true"
 SAME_PAGE = "window.__stillSamePage === true"
-
-
-@pytest.fixture(params=[True, False], ids=["js", "no-js"])
-def js(request) -> bool:
-    return request.param
-
-
-@pytest.fixture
-def portal_page(browser, deployment_url, js):
-    context = browser.new_context(java_script_enabled=js, base_url=deployment_url)
-    yield context.new_page()
-    context.close()
 
 
 def customer_paying_with(site, token: str) -> dict:

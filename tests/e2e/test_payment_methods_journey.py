@@ -18,18 +18,6 @@ MARK = "window.__stillSamePage = true"
 SAME_PAGE = "window.__stillSamePage === true"
 
 
-@pytest.fixture(params=[True, False], ids=["js", "no-js"])
-def js(request) -> bool:
-    return request.param
-
-
-@pytest.fixture
-def portal_page(browser, deployment_url, js):
-    context = browser.new_context(java_script_enabled=js, base_url=deployment_url)
-    yield context.new_page()
-    context.close()
-
-
 def customer_with_card(site, token: str) -> dict:
     body = {"first_name": "Ada", "last_name": "Lovelace", "email": unique_email("ada")}
     customer = site.call("POST", "/customer", body)
