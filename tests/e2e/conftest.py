@@ -3,8 +3,10 @@
 By default a server is started in-process on 127.0.0.1 with a real SMTP sink (aiosmtpd).
 QA can aim the same journeys at a deployment with ``--base-url`` plus the merchant's keys in
 E2E_COMPANY_ID / E2E_SECRET_KEY / E2E_PUBLISHABLE_KEY (the owner's sign-in in E2E_OWNER_EMAIL /
-E2E_OWNER_PASSWORD), and the deployment's SMTP pointed at the sink on E2E_SMTP_PORT. Journeys
-touch the app only through the merchant API and the browser.
+E2E_OWNER_PASSWORD), and the deployment's SMTP pointed at the sink on E2E_SMTP_PORT. The whole
+run signs in dozens of times from one address, so raise the deployment's per-address limits
+(PORTAL_CONSUME_RATE_LIMIT_IP, PORTAL_LINK_RATE_LIMIT_IP, PORTAL_MERCHANT_SIGNIN_RATE_LIMIT_IP)
+for a QA run. Journeys touch the app only through the merchant API and the browser.
 """
 
 import email
@@ -134,6 +136,11 @@ def _serve_locally(inbox, database_url):
             "PORTAL_BASE_URL": f"http://127.0.0.1:{port}",
             "PORTAL_SMTP_URL": f"smtp://127.0.0.1:{inbox.port}",
             "SECRET_KEY": uuid.uuid4().hex * 2,
+            # Every journey signs in from 127.0.0.1 against one server: the per-address limits
+            # are raised explicitly for the run (per-email limits stay as in production).
+            "PORTAL_CONSUME_RATE_LIMIT_IP": "10000 per minute",
+            "PORTAL_LINK_RATE_LIMIT_IP": "10000 per minute",
+            "PORTAL_MERCHANT_SIGNIN_RATE_LIMIT_IP": "10000 per minute",
         }
     )
     init_schema()
