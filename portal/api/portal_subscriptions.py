@@ -104,7 +104,9 @@ def portal_preview_change(subscription_id: str, query: ChangeQuery):
 )
 def portal_change(subscription_id: str, body: ChangeBody):
     sub = _sub(subscription_id)
-    at = rules.preview_instant(current_app.config["SECRET_KEY"], body.preview_token, sub)
+    at = rules.preview_instant(
+        current_app.config["SECRET_KEY"], body.preview_token, sub, body.expected_version
+    )
     changed = rules.change(
         sub, settings(), body.price_id, body.quantity, body.expected_version, now=at
     )

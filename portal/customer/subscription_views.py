@@ -156,9 +156,8 @@ def cancel(subscription_id):
     sub = _cancellable(subscription_id, ended_ok=True)
     reason, comment = _reason_args()
 
-    at = _sealed_instant(sub)
-
     def work():
+        at = _sealed_instant(sub, None)
         ended, changed = rules.cancel(sub, settings(), reason, comment, now=at)
         if changed:
             action = (
@@ -283,10 +282,11 @@ def change(subscription_id):
         flash(exc.message)
         return redirect(url_for("customer.change_start", subscription_id=sub.id), 303)
 
-    at = _sealed_instant(sub)
+    expected = _whole(version) or -1
 
     def work():
-        changed = rules.change(sub, settings(), price_id, quantity, _whole(version) or -1, now=at)
+        at = _sealed_instant(sub, expected)
+        changed = rules.change(sub, settings(), price_id, quantity, expected, now=at)
         _event(changed, "subscription.changed", {"price_id": price_id, "quantity": quantity})
         return changed
 
@@ -307,8 +307,8 @@ def _seal(sub: Subscription, now) -> str:
     return rules.preview_token(current_app.config["SECRET_KEY"], sub, now)
 
 
-def _sealed_instant(sub: Subscription):
+def _sealed_instant(sub: Subscription, expected_version: int | None):
     """The instant the confirmed page was computed at: confirming bills exactly that."""
     return rules.preview_instant(
-        current_app.config["SECRET_KEY"], request.form.get("preview_token"), sub
+        current_app.config["SECRET_KEY"], request.form.get("preview_token"), sub, expected_version
     )

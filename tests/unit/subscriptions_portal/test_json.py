@@ -327,6 +327,8 @@ def test_a_stale_change_is_a_409_and_a_fresh_preview_works(portal, shop):
     assert stale.get_json()["error"]["details"] == {"expected_version": 2, "version": 3}
     assert shop.subscription()["items"][0]["price_id"] == shop.basic
     fresh = portal.ok("GET", sub_path(shop, f"/preview?price_id={shop.pro}"))
+    # Same bill; the token is sealed to the new version, so the old one no longer confirms.
+    assert fresh.pop("preview_token") != preview.pop("preview_token")
     assert fresh == {**preview, "subscription_version": 3}
     body["expected_version"] = 3
     assert portal.ok("POST", sub_path(shop, "/change"), body)["items"][0]["price_id"] == shop.pro
@@ -380,3 +382,37 @@ def test_a_forged_preview_token_bills_the_present_moment(portal, shop, clock):
     }
     portal.ok("POST", sub_path(shop, "/change"), body)
     assert shop.invoices()[-1].total == later["amount_due_now"] != preview["amount_due_now"]
+
+
+def test_an_old_preview_token_cannot_bill_a_change_at_its_earlier_instant(portal, shop, clock):
+    """Raising the quantity with a fresh preview and lowering it with an older one would credit
+    the time between the two previews without it ever having been paid for."""
+    shop.configure(allow_quantity_updates=True, subscription_proration_behavior="prorate")
+    lower_early = portal.ok("GET", sub_path(shop, "/preview?quantity=2"))
+    clock.shift(timedelta(minutes=20))
+    raise_now = portal.ok("GET", sub_path(shop, "/preview?quantity=9"))
+    portal.ok(
+        "POST",
+        sub_path(shop, "/change"),
+        {
+            "quantity": 9,
+            "expected_version": raise_now["subscription_version"],
+            "preview_token": raise_now["preview_token"],
+        },
+    )
+    invoices_before = [(i.id, i.total, i.status) for i in shop.invoices()]
+    balance_before = shop.subscription()["credit_balance"]
+    current = shop.subscription()["version"]
+    replay = portal.api(
+        "POST",
+        sub_path(shop, "/change"),
+        {
+            "quantity": 2,
+            "expected_version": current,
+            "preview_token": lower_early["preview_token"],
+        },
+    )
+    assert portal.error(replay) == (409, "CONFLICT")
+    assert [(i.id, i.total, i.status) for i in shop.invoices()] == invoices_before
+    assert shop.subscription()["credit_balance"] == balance_before
+    assert shop.subscription()["items"][0]["quantity"] == 9
