@@ -1,4 +1,8 @@
-"""Idempotency-Key replay: the same key and body replays the first response, once-only work."""
+"""Idempotency-Key replay: the same key and body replays the first response, once-only work.
+
+Keys are scoped to the caller (the API key, or the customer of a portal session), not only to
+the company: another customer of the same merchant who sends the same key and body must get
+their own response, never a replay of someone else's."""
 
 import hashlib
 from datetime import timedelta
@@ -21,6 +25,19 @@ def _fingerprint() -> str:
     digest.update(f"{request.method} {request.path}?{request.query_string.decode()}\n".encode())
     digest.update(request.get_data(cache=True))
     return digest.hexdigest()
+
+
+def _scoped_key(key: str) -> str:
+    """The stored key: a digest of the caller and the client's key (fits the column)."""
+    session = g.get("portal_session")
+    api_key = g.get("api_key")
+    if session is not None:
+        caller = f"customer:{session.customer_id}"
+    elif api_key is not None:
+        caller = f"key:{api_key.id}"
+    else:
+        caller = "company"
+    return hashlib.sha256(f"{caller}\n{key}".encode()).hexdigest()
 
 
 def _replay(record: IdempotencyRecord) -> Response:
@@ -56,7 +73,7 @@ def run_once(work, to_response) -> Response:
     if not key or len(key) > MAX_KEY_LENGTH:
         raise ApiError(400, "INVALID_IDEMPOTENCY_KEY", f"{HEADER} must be 1-255 characters.")
     fingerprint = _fingerprint()
-    record, earlier = _claim(key, fingerprint)
+    record, earlier = _claim(_scoped_key(key), fingerprint)
     if earlier is not None:
         if earlier.fingerprint != fingerprint:
             raise ApiError(

@@ -139,3 +139,20 @@ def test_the_section_switch_applies_to_the_session_at_once(client, merchant, jo,
     assert call(client, auth, "GET", "/invoices").status_code == 200
     patch_config(merchant, invoice_history_enabled=False)
     assert call(client, auth, "GET", "/invoices").status_code == 403
+
+
+def test_an_idempotency_key_is_scoped_to_the_customer_not_the_merchant(client, merchant, auth):
+    other = make_customer(merchant, email="sam@example.com")
+    other_auth = bearer(merchant, other["id"])
+    body = {"type": "PAYMENT_CARD", "token": "tok_visa"}
+    key = {"Idempotency-Key": "add-card-1"}
+    mine = call(client, {**auth, **key}, "POST", "/payment-methods", body)
+    theirs = call(client, {**other_auth, **key}, "POST", "/payment-methods", body)
+    assert mine.status_code == theirs.status_code == 201
+    assert "Idempotent-Replayed" not in theirs.headers
+    assert theirs.get_json()["data"]["id"] != mine.get_json()["data"]["id"]
+    assert PaymentMethod.get_by_id(theirs.get_json()["data"]["id"]).customer_id == other["id"]
+    # The first customer's own retry still replays.
+    again = call(client, {**auth, **key}, "POST", "/payment-methods", body)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json()["data"]["id"] == mine.get_json()["data"]["id"]
