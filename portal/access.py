@@ -224,8 +224,20 @@ def end_session(raw: str) -> bool:
     return PortalSession.delete().where(PortalSession.token_hash == sha256_hex(raw)).execute() == 1
 
 
-def end_customer_sessions(customer_id: str) -> None:
-    PortalSession.delete().where(PortalSession.customer == customer_id).execute()
+def end_customer_sessions(customer_id: str, now=None) -> int:
+    """Sign the customer out everywhere: every portal session ends, and sign-in links and
+    handoff codes not used yet stop working (they could start a new session). Returns the
+    number of sessions ended. Called on request and whenever the billing e-mail changes."""
+    now = now or utcnow()
+    LoginToken.update(revoked_at=now).where(
+        (LoginToken.customer == customer_id)
+        & LoginToken.used_at.is_null()
+        & LoginToken.revoked_at.is_null()
+    ).execute()
+    HandoffCode.update(used_at=now).where(
+        (HandoffCode.customer == customer_id) & HandoffCode.used_at.is_null()
+    ).execute()
+    return PortalSession.delete().where(PortalSession.customer == customer_id).execute()
 
 
 def destination_path(destination: str, context: str | None) -> str:

@@ -6,6 +6,7 @@ Shared by the portal page and PATCH /customer-portal/billing-information; no Fla
 import re
 from datetime import timedelta
 
+from portal.access import end_customer_sessions
 from portal.countries import CODES
 from portal.db import locked, write_transaction
 from portal.errors import Conflict, ValidationFailed
@@ -135,4 +136,6 @@ def confirm_email_change(row: EmailChange) -> Customer | None:
     Customer.update(email=row.new_email, version=Customer.version + 1, updated_at=now).where(
         Customer.id == row.customer_id
     ).execute()
+    # Whoever held the old inbox may hold a session or a link: they all end here.
+    end_customer_sessions(row.customer_id, now)
     return Customer.get_by_id(row.customer_id)

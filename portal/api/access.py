@@ -37,6 +37,15 @@ class TokenBody(Body):
     token: Secret
 
 
+class RevokeRequest(Body):
+    customer_id: Id
+
+
+class Revoked(Shape):
+    customer_id: str
+    sessions_ended: int
+
+
 class CodeBody(Body):
     code: Secret
 
@@ -192,6 +201,23 @@ def sign_out_route():
     access.end_session(g.portal_token)
     record_event(session.company_id, session.customer_id, "auth.sign_out", {"api": True})
     return success({"requested": True}, message="Signed out")
+
+
+@api_route(
+    "/customer-portal/access/revoke",
+    "POST",
+    summary="Sign a customer out of the portal everywhere",
+    tag="Customer portal access",
+    body=RevokeRequest,
+    response=Revoked,
+)
+def revoke_route(body: RevokeRequest):
+    """Every portal session of the customer ends; unused sign-in links and handoff codes
+    stop working. Safe to repeat."""
+    customer = get_referenced(Customer, g.company, body.customer_id, "customer_id")
+    ended = access.end_customer_sessions(customer.id)
+    record_event(g.company.id, customer.id, "auth.sessions_revoked", {"sessions": ended})
+    return success({"customer_id": customer.id, "sessions_ended": ended}, message="Sessions ended")
 
 
 @api_route(

@@ -5,6 +5,7 @@ from typing import Annotated
 from flask import g
 from pydantic import BaseModel, Field, StringConstraints
 
+from portal.access import end_customer_sessions
 from portal.billing.lookup import get_owned
 from portal.models import Customer, PaymentMethod, PreviewCustomer, Subscription, utcnow
 
@@ -161,6 +162,9 @@ def update_customer(customer_id: str, body: CustomerUpdate):
         Customer.update(**values, version=Customer.version + 1, updated_at=utcnow()).where(
             Customer.id == customer.id
         ).execute()
+    if "email" in values and values["email"] != (customer.email or "").lower():
+        # The old inbox's sessions and links must not outlive the address.
+        end_customer_sessions(customer.id)
     return success(render(Customer.get_by_id(customer.id)), message="Customer updated")
 
 

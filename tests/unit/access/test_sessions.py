@@ -12,6 +12,8 @@ from portal.security import sha256_hex
 
 from .conftest import (
     CONSUME,
+    EXCHANGE,
+    HANDOFF,
     ME,
     SID,
     SIGN_OUT,
@@ -229,3 +231,47 @@ def test_signed_out_browser_is_sent_to_its_merchants_sign_in_page(client, mercha
     client.post("/portal/sign-out", data={"csrf_token": csrf_of(page)})
     assert portal_status(client) == (303, f"/p/{merchant.id}")
     assert path_of(f"http://portal.test/p/{merchant.id}") == f"/p/{merchant.id}"
+
+
+REVOKE = "/customer-portal/access/revoke"
+
+
+def test_the_merchant_can_sign_a_customer_out_everywhere(client, merchant, customer):
+    sign_in(client, merchant)  # a browser session
+    raw = api_session(merchant)  # and a Bearer session
+    other = make_customer(merchant, email="sam@example.com")
+    theirs = merchant.ok("POST", HANDOFF, {"customer_id": other["id"]}, status=201)
+    unused = merchant.ok("POST", HANDOFF, {"customer_id": customer["id"]}, status=201)
+    link = fresh_link(merchant)
+    done = merchant.ok("POST", REVOKE, {"customer_id": customer["id"]})
+    assert done == {"customer_id": customer["id"], "sessions_ended": 2}
+    assert portal_status(client)[0] == 303
+    assert client.get("/v1/api" + ME, **bearer(raw)).status_code == 401
+    # Links and handoffs minted before the revocation cannot start a new session either.
+    assert merchant.call("POST", EXCHANGE, {"code": unused["code"]}).status_code == 401
+    assert merchant.call("POST", CONSUME, {"token": token_of(link)}).status_code == 401
+    # Other customers keep theirs; repeating is harmless.
+    assert merchant.call("POST", EXCHANGE, {"code": theirs["code"]}).status_code == 200
+    assert merchant.ok("POST", REVOKE, {"customer_id": customer["id"]})["sessions_ended"] == 0
+    assert PortalEvent.select().where(PortalEvent.action == "auth.sessions_revoked").count() == 2
+
+
+def test_revoking_needs_a_secret_key_and_a_customer_of_that_company(
+    client, merchant, other_merchant, customer
+):
+    foreign = merchant.call(
+        "POST", REVOKE, {"customer_id": customer["id"]}, key=other_merchant.secret
+    )
+    assert foreign.status_code in (404, 422)
+    public = merchant.call(
+        "POST", REVOKE, {"customer_id": customer["id"]}, key=merchant.publishable
+    )
+    assert public.status_code in (401, 403)
+
+
+def test_changing_the_email_through_the_api_ends_the_customers_sessions(client, merchant, customer):
+    raw = api_session(merchant)
+    merchant.ok("PATCH", f"/customer/{customer['id']}", {"first_name": "Joanna"})
+    assert client.get("/v1/api" + ME, **bearer(raw)).status_code == 200  # other edits: kept
+    merchant.ok("PATCH", f"/customer/{customer['id']}", {"email": "new@example.com"})
+    assert client.get("/v1/api" + ME, **bearer(raw)).status_code == 401

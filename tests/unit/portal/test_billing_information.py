@@ -197,9 +197,22 @@ def test_an_email_change_waits_for_the_new_address_to_confirm(client, jo):
     )
     assert customer_row(jo["id"]).email == "ada@newmail.example"
 
-    token = csrf_token(page(client, PAGE))
+    token = csrf_token(shown.get_data(as_text=True))
     assert client.post(link, data={"csrf_token": token}).status_code == 404
     assert client.get(link).status_code == 404
+
+
+def test_confirming_a_new_email_signs_the_customer_out_everywhere(client, merchant, jo):
+    api_session = bearer(merchant, jo["id"])
+    assert portal_json(client, "GET", "/me", api_session).status_code == 200
+    submit(client, PAGE, EMAIL, {"em-email": "ada@newmail.example"})
+    [message] = OutboxMessage.select().where(OutboxMessage.kind == "email_change")
+    link = _CONFIRM_LINK.search(message.text_body).group(1)
+    shown = client.get(link).get_data(as_text=True)
+    confirmed = client.post(link, data={"csrf_token": csrf_token(shown)})
+    assert "signed out everywhere" in text_of(confirmed.get_data(as_text=True))
+    assert client.get(PAGE).status_code in (302, 303)  # this browser's session ended
+    assert portal_json(client, "GET", "/me", api_session).status_code == 401
 
 
 def test_the_email_form_with_htmx_answers_with_its_region(client, jo):
