@@ -13,7 +13,7 @@ from peewee import IntegrityError
 
 from portal.access import Lifetimes
 from portal.db import db
-from portal.errors import Conflict, ValidationFailed
+from portal.errors import Conflict, NotFound, ValidationFailed
 from portal.merchants import hash_password
 from portal.models import MerchantInvite, MerchantSession, MerchantUser, utcnow
 from portal.security import random_token, sha256_hex
@@ -106,6 +106,21 @@ def end_session(raw: str) -> bool:
         return False
     deleted = MerchantSession.delete().where(MerchantSession.token_hash == sha256_hex(raw))
     return deleted.execute() == 1
+
+
+def remove_member(company, owner: MerchantUser, user_id: str) -> MerchantUser:
+    """Take a member out of the company: their account and every session of it end now.
+    The owner cannot remove themselves (the company would have nobody to run it)."""
+    user = MerchantUser.get_or_none(
+        (MerchantUser.id == user_id) & (MerchantUser.company == company)
+    )
+    if user is None:
+        raise NotFound("No such team member.")
+    if user.id == owner.id or user.role == "owner":
+        raise Conflict("The owner cannot be removed.")
+    MerchantSession.delete().where(MerchantSession.user == user).execute()
+    user.delete_instance()
+    return user
 
 
 def invite(company, inviter: MerchantUser, email: str, now=None) -> tuple[MerchantInvite, str]:

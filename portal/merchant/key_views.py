@@ -2,6 +2,7 @@
 revoke one (the API refuses it from then on)."""
 
 from flask import abort, flash, redirect, url_for
+from flask_login import current_user
 
 from portal.db import write_transaction
 from portal.merchants import create_api_key
@@ -15,6 +16,14 @@ from .shell import render_page
 TEMPLATE = "merchant/keys.html"
 
 
+def _form(submitted: bool = True):
+    """Only the owner may create secret keys (full API access); members get publishable ones."""
+    form = KeyForm() if submitted else KeyForm(formdata=None)
+    if not current_user.is_owner:
+        form.key_type.choices = [c for c in form.key_type.choices if c.value != "secret"]
+    return form
+
+
 def _page(form=None, created=None, status=200):
     keys = list(
         ApiKey.select()
@@ -22,7 +31,7 @@ def _page(form=None, created=None, status=200):
         .order_by(ApiKey.revoked_at.is_null(False), ApiKey.created_at.desc(), ApiKey.id)
     )
     return render_page(
-        TEMPLATE, status=status, form=form or KeyForm(formdata=None), keys=keys, created=created
+        TEMPLATE, status=status, form=form or _form(submitted=False), keys=keys, created=created
     )
 
 
@@ -35,7 +44,7 @@ def keys():
 @bp.route("/merchant/keys", methods=["POST"])
 @signed_in
 def create_key():
-    form = KeyForm()
+    form = _form()
     if not form.validate_on_submit():
         return _page(form=form, status=422)
     with write_transaction():

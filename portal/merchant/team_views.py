@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from portal import mail
 from portal.db import write_transaction
-from portal.errors import ValidationFailed
+from portal.errors import DomainError, NotFound, ValidationFailed
 from portal.models import MerchantInvite, MerchantUser, utcnow
 
 from . import accounts, bp
@@ -109,4 +109,19 @@ def revoke_invite(invite_id):
     if not changed:
         abort(404)
     flash("Invitation withdrawn.")
+    return redirect(url_for("merchant.team"), 303)
+
+
+@bp.route("/merchant/team/members/<user_id>/remove", methods=["POST"])
+@owner_only
+def remove_member(user_id):
+    try:
+        with write_transaction():
+            user = accounts.remove_member(company(), current_user.user, user_id[:64])
+    except NotFound:
+        abort(404)
+    except DomainError as exc:
+        flash(exc.message)
+        return redirect(url_for("merchant.team"), 303)
+    flash(f"{user.email} was removed and signed out everywhere.")
     return redirect(url_for("merchant.team"), 303)

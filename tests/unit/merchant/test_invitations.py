@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
-from portal.models import MerchantInvite, MerchantUser, OutboxMessage
+from portal.models import ApiKey, MerchantInvite, MerchantSession, MerchantUser, OutboxMessage
 
 from .kit import MerchantUser as Browser
 from .kit import csrf_of, post_sign_in, sid
@@ -170,3 +170,59 @@ def test_the_owner_can_withdraw_an_unused_invitation(app, owner):
     assert owner.post(f"/merchant/team/invites/{row.id}/revoke").status_code == 303
     assert app.test_client().get(path_of(link)).status_code == 404
     assert owner.post(f"/merchant/team/invites/{row.id}/revoke").status_code == 404
+
+
+def member_of(app, owner):
+    invite(owner)
+    browser = app.test_client()
+    accept(browser, invitation_link())
+    return browser, MerchantUser.get(MerchantUser.email == INVITEE)
+
+
+def test_the_owner_removes_a_member_and_ends_their_sessions(app, owner):
+    browser, user = member_of(app, owner)
+    assert browser.get("/merchant/settings").status_code == 200
+    team = owner.get("/merchant/team").get_data(as_text=True)
+    assert f"/merchant/team/members/{user.id}/remove" in team
+    response = owner.post(f"/merchant/team/members/{user.id}/remove")
+    assert response.status_code == 303
+    assert "removed and signed out everywhere" in owner.get("/merchant/team").get_data(as_text=True)
+    assert MerchantUser.get_or_none(MerchantUser.id == user.id) is None
+    assert MerchantSession.select().where(MerchantSession.user == user.id).count() == 0
+    assert browser.get("/merchant/settings").status_code in (302, 303)
+    assert post_sign_in(app.test_client(), INVITEE, PASSWORD).status_code != 303
+    assert owner.post(f"/merchant/team/members/{user.id}/remove").status_code == 404
+
+
+def test_the_owner_cannot_be_removed_and_members_cannot_remove(app, owner, other_owner):
+    browser, _ = member_of(app, owner)
+    owner_row = MerchantUser.get(
+        MerchantUser.role == "owner", MerchantUser.company == owner.merchant.id
+    )
+    assert owner.post(f"/merchant/team/members/{owner_row.id}/remove").status_code == 303
+    assert MerchantUser.get_or_none(MerchantUser.id == owner_row.id) is not None
+    token = csrf_of(browser.get("/merchant/settings"))
+    refused = browser.post(
+        f"/merchant/team/members/{owner_row.id}/remove", data={"csrf_token": token}
+    )
+    assert refused.status_code == 403
+    other_row = MerchantUser.get(MerchantUser.company == other_owner.merchant.id)
+    assert owner.post(f"/merchant/team/members/{other_row.id}/remove").status_code == 404
+    assert MerchantUser.get_or_none(MerchantUser.id == other_row.id) is not None
+
+
+def test_only_the_owner_creates_secret_keys(app, owner):
+    browser, _ = member_of(app, owner)
+    page = browser.get("/merchant/keys")
+    assert 'value="secret"' not in page.get_data(as_text=True)
+    token = csrf_of(page)
+    secrets_before = ApiKey.select().where(ApiKey.key_type == "secret").count()
+    refused = browser.post(
+        "/merchant/keys", data={"csrf_token": token, "key_type": "secret", "mode": "test"}
+    )
+    assert refused.status_code == 422
+    assert ApiKey.select().where(ApiKey.key_type == "secret").count() == secrets_before
+    made = browser.post(
+        "/merchant/keys", data={"csrf_token": token, "key_type": "publishable", "mode": "test"}
+    )
+    assert made.status_code == 200 and "pk_test_" in made.get_data(as_text=True)

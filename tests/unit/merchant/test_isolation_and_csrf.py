@@ -130,7 +130,8 @@ def test_a_merchant_session_is_no_api_credential(owner):
 
 # --- CSRF on every merchant POST -----------------------------------------------------------
 
-PARAMS = {"name": "portal_header", "key_id": "x", "domain_id": "x", "invite_id": "x", "token": "x"}
+PARAMS = {"name": "portal_header", "key_id": "x", "domain_id": "x", "invite_id": "x", "token": "x",
+          "user_id": "x"}  # fmt: skip
 
 
 def merchant_posts(app):
@@ -147,6 +148,7 @@ def test_the_inventory_of_merchant_posts_is_known(app):
         "/merchant/branding/logo/remove", "/merchant/domains", "/merchant/domains/x/verify",
         "/merchant/domains/x/use", "/merchant/domains/x/remove", "/merchant/keys",
         "/merchant/keys/x/revoke", "/merchant/team/invite", "/merchant/team/invites/x/revoke",
+        "/merchant/team/members/x/remove",
     ])  # fmt: skip
 
 
