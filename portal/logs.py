@@ -4,7 +4,12 @@ import logging
 import re
 
 SECRET_PATTERNS = (
-    (re.compile(r"(/portal/(?:access|handoff)/)[^\s/?\"']+"), r"\1[redacted]"),
+    # Every path that carries a one-time secret: sign-in links, handoffs, e-mail change
+    # confirmations and merchant invitations.
+    (
+        re.compile(r"(/(?:portal/(?:access|handoff|confirm-email)|merchant/invite)/)[^\s/?\"']+"),
+        r"\1[redacted]",
+    ),
     (re.compile(r"\b(sk|pk)_(test|live)_[A-Za-z0-9_\-]+"), r"\1_\2_[redacted]"),
     (re.compile(r"\b\d(?:[ -]?\d){12,18}\b"), "[redacted-number]"),
 )

@@ -255,3 +255,23 @@ def test_no_secret_reaches_any_log_record(app, merchant, customer, caplog):
         )
         for secret in secrets:
             assert secret not in text, (secret, text)
+
+
+@pytest.mark.parametrize("path", ["/merchant/invite/{}", "/portal/confirm-email/{}"])
+def test_invitation_and_email_change_tokens_are_redacted_in_the_access_log(app, path):
+    recorder = LogRecorder()
+    werkzeug_log = logging.getLogger("werkzeug")
+    werkzeug_log.addHandler(recorder)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    secret = "Zq8" + "x" * 40
+    try:
+        HttpBrowser(f"http://127.0.0.1:{server.server_port}")("GET", path.format(secret))
+    finally:
+        server.shutdown()
+        thread.join(10)
+        werkzeug_log.removeHandler(recorder)
+    lines = [r.getMessage() for r in recorder.records]
+    assert any(path.format("[redacted]") in line for line in lines), lines
+    assert not any(secret in line for line in lines)
