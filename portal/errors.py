@@ -47,3 +47,8 @@ class FeatureDisabled(DomainError):
 class PermissionDenied(DomainError):
     code = "PERMISSION_DENIED"
     status = 403
+
+
+class RateLimited(DomainError):
+    code = "RATE_LIMITED"
+    status = 429

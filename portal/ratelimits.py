@@ -1,6 +1,8 @@
-"""Sign-in rate limits, shared by the hosted pages and the JSON API (same buckets)."""
+"""Sign-in rate limits, shared by the hosted pages and the JSON API (same buckets), and the
+per-customer limit on e-mail change confirmations."""
 
 from flask import current_app, g, request
+from limits import parse
 
 from portal.extensions import _client_key, limiter
 from portal.security import sha256_hex
@@ -56,3 +58,12 @@ consume_limit = limiter.shared_limit(
     lambda: current_app.config["PORTAL_CONSUME_RATE_LIMIT_IP"],
     scope="consume-ip",
 )
+
+
+def allow_email_change(customer_id: str) -> bool:
+    """Count one confirmation e-mail for this customer; False once over the limit, so a
+    signed-in session cannot be used to send mail to arbitrary addresses without end."""
+    if not limiter.enabled:
+        return True
+    item = parse(current_app.config["PORTAL_EMAIL_CHANGE_RATE_LIMIT"])
+    return limiter.limiter.hit(item, "email-change", customer_id)

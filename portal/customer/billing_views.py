@@ -16,8 +16,9 @@ from portal import billing_info, mail
 from portal.customer import bp
 from portal.customer.session import signed_in
 from portal.db import write_transaction
-from portal.errors import Conflict, ValidationFailed
+from portal.errors import Conflict, RateLimited, ValidationFailed
 from portal.models import Company, Customer
+from portal.ratelimits import allow_email_change
 from portal.signin import record_event
 from portal.tenancy import origin_for
 
@@ -136,6 +137,7 @@ def _next_page_version(form: BillingForm, new_version: int) -> int | None:
 @signed_in
 def change_email():
     email_form = EmailForm(prefix="em")
+    status = 422
     if email_form.validate_on_submit():
         try:
             with write_transaction():
@@ -148,17 +150,23 @@ def change_email():
             if htmx:
                 return render_region(TEMPLATE, "email_region", **_context())
             return redirect(url_for("customer.billing_information"), 303)
-        except ValidationFailed as exc:
+        except (ValidationFailed, RateLimited) as exc:
             email_form.email.errors.append(exc.fields.get("email", exc.message))
+            status = exc.status
     if htmx:
         return render_region(TEMPLATE, "email_region", **_context(email_form=email_form))
-    return render_portal(TEMPLATE, status=422, **_context(email_form=email_form))
+    return render_portal(TEMPLATE, status=status, **_context(email_form=email_form))
 
 
 def _send_email_confirmation(new_email: str) -> None:
     customer = current_user.customer
     company = Company.get_by_id(current_user.company_id)
     token, row = billing_info.start_email_change(customer, new_email)
+    if not allow_email_change(customer.id):
+        # Raised inside the transaction: the change request and the nonce roll back.
+        raise RateLimited(
+            "You asked for several confirmation e-mails in a short time. Try again later."
+        )
     origin = origin_for(company.id, current_app.config["PORTAL_BASE_URL"])
     message = mail.enqueue(
         company=company,

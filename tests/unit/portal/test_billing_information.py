@@ -297,3 +297,17 @@ def test_the_json_patch_refuses_a_stale_version(client, merchant):
 def test_the_json_patch_needs_a_session(client, merchant):
     response = portal_json(client, "PATCH", "/billing-information", {}, {"city": "Paris"})
     assert response.status_code == 401
+
+
+def test_email_change_confirmations_are_limited_per_customer(app, client, jo):
+    app.config["PORTAL_EMAIL_CHANGE_RATE_LIMIT"] = "3 per hour"
+    for n in range(3):
+        assert submit(client, PAGE, EMAIL, {"em-email": f"n{n}@newmail.example"}).status_code == 303
+    refused = submit(client, PAGE, EMAIL, {"em-email": "n9@newmail.example"})
+    assert refused.status_code == 429
+    assert "Try again later" in text_of(refused.get_data(as_text=True))
+    kinds = [
+        m.to_address for m in OutboxMessage.select().where(OutboxMessage.kind == "email_change")
+    ]
+    assert "n9@newmail.example" not in kinds and len(kinds) == 3
+    assert EmailChange.select().where(EmailChange.new_email == "n9@newmail.example").count() == 0
