@@ -6,13 +6,15 @@ with one conditional UPDATE, so a leaked signing key alone cannot mint a session
 """
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from itsdangerous import BadData, BadSignature, SignatureExpired, URLSafeTimedSerializer
 from itsdangerous.encoding import base64_decode, base64_encode
 
-from portal.models import Customer, HandoffCode, LoginToken, PortalSession, utcnow
+from portal.errors import ValidationFailed
+from portal.models import Customer, HandoffCode, Invoice, LoginToken, PortalSession, utcnow
 from portal.security import random_token, sha256_hex
 
 LINK_SALT = "portal-login-v1"
@@ -238,6 +240,27 @@ def end_customer_sessions(customer_id: str, now=None) -> int:
         (HandoffCode.customer == customer_id) & HandoffCode.used_at.is_null()
     ).execute()
     return PortalSession.delete().where(PortalSession.customer == customer_id).execute()
+
+
+_ROW_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def check_invoice_context(company_id: str, context: str | None, customer=None) -> str | None:
+    """``destination_context`` names an invoice, nothing else: an existing invoice of the
+    company (and of ``customer`` when the caller names one). Anything else is a 422, so no
+    free text ever reaches a redirect."""
+    if context is None:
+        return None
+    invoice = (
+        Invoice.get_or_none((Invoice.id == context) & (Invoice.company == company_id))
+        if isinstance(context, str) and _ROW_ID.fullmatch(context)
+        else None
+    )
+    if invoice is None or (customer is not None and invoice.customer_id != customer.id):
+        raise ValidationFailed.field(
+            "destination_context", "Use the id of one of this customer's invoices."
+        )
+    return invoice.id
 
 
 def destination_path(destination: str, context: str | None) -> str:

@@ -62,7 +62,7 @@ def clean(changes: dict) -> dict:
         if problem:
             errors[name] = problem
         else:
-            values[name] = (value.upper() if name == "country" else value) or None
+            values[name] = (value.upper() if name == "country" and value else value) or None
     if errors:
         raise ValidationFailed("Some billing details are not valid.", fields=errors)
     return values

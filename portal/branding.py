@@ -178,12 +178,27 @@ def _attribute_problem(element: str, attribute: str, value: str) -> str | None:
     return None
 
 
+MAX_SVG_DEPTH = 32
+
+
+def _depth_problem(root) -> str | None:
+    """A logo needs a few levels of groups; thousands would exhaust the serializer's
+    recursion. Measured without recursion."""
+    stack = [(root, 1)]
+    while stack:
+        element, depth = stack.pop()
+        if depth > MAX_SVG_DEPTH:
+            return f"The SVG nests elements more than {MAX_SVG_DEPTH} levels deep."
+        stack.extend((child, depth + 1) for child in element)
+    return None
+
+
 def _clean_svg(raw: bytes) -> Logo:
     try:
         root = SafeTree.fromstring(raw, forbid_dtd=True)
     except (SafeTree.ParseError, DefusedXmlException, ValueError):
         raise _refuse("This SVG file cannot be read (or declares a DTD or entities).") from None
-    problem = _svg_problem(root)
+    problem = _depth_problem(root) or _svg_problem(root)
     if problem:
         raise _refuse(problem)
     # Re-serialised from the checked tree: comments, processing instructions and the

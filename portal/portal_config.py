@@ -4,9 +4,9 @@ import re
 import unicodedata
 from urllib.parse import urlsplit
 
-from portal.db import write_transaction
+from portal.db import locked, write_transaction
 from portal.errors import ValidationFailed
-from portal.models import Coupon, CustomDomain, PortalConfig, Product
+from portal.models import Coupon, CustomDomain, PortalConfig, Product, utcnow
 
 DEFAULT_REASONS = [
     "Too expensive",
@@ -47,13 +47,15 @@ _BIDI_OR_CONTROL = re.compile(r"[\u0000-\u001f\u007f\u202a-\u202e\u2066-\u2069]"
 
 
 def get_config(company) -> PortalConfig:
-    """The company's config row, created with the defaults on first read."""
+    """The company's config row; the defaults (an unsaved row) until the merchant first
+    changes something. Reading never writes, so concurrent first reads cannot collide."""
     row = PortalConfig.get_or_none(PortalConfig.company == company)
     if row is None:
-        with write_transaction():
-            row = PortalConfig.get_or_none(PortalConfig.company == company)
-            if row is None:
-                row = PortalConfig.create(company=company, settings=dict(DEFAULTS))
+        # Stable across reads: the defaults date from the company's creation.
+        since = getattr(company, "created_at", None) or utcnow()
+        row = PortalConfig(
+            company=company, settings=dict(DEFAULTS), created_at=since, updated_at=since
+        )
     return row
 
 
@@ -143,9 +145,13 @@ def _valid_coupon(company, coupon_id: str) -> bool:
 
 def update_config(company, changes: dict, env: str) -> PortalConfig:
     """Apply a partial change after checking every rule; nothing is saved if one fails."""
-    get_config(company)
     with write_transaction():
-        row = PortalConfig.select().where(PortalConfig.company == company).get()
+        # The first change stores the row; a concurrent first change's insert is ignored.
+        since = getattr(company, "created_at", None) or utcnow()
+        PortalConfig.insert(
+            company=company, settings=dict(DEFAULTS), created_at=since, updated_at=since
+        ).on_conflict_ignore().execute()
+        row = locked(PortalConfig.select().where(PortalConfig.company == company)).get()
         settings = {**settings_of(row), **changes}
         if isinstance(settings.get("portal_header"), str):
             settings["portal_header"] = settings["portal_header"].strip() or None

@@ -4,7 +4,7 @@ from flask import after_this_request, current_app, request
 
 from portal import access, mail
 from portal.db import db, write_transaction
-from portal.models import Company, Customer, PortalEvent
+from portal.models import Company, Customer, Invoice, PortalEvent
 from portal.models.base import new_id
 from portal.tenancy import origin_for
 
@@ -34,6 +34,14 @@ def find_customer(company: Company, email: str) -> Customer | None:
     )
 
 
+def _invoice_of(customer: Customer, invoice_id: str) -> bool:
+    return (
+        Invoice.select()
+        .where((Invoice.id == invoice_id) & (Invoice.customer == customer.id))
+        .exists()
+    )
+
+
 def request_link(company: Company, email: str, destination="home", context=None) -> None:
     """Email a sign-in link if ``email`` is a customer; look the same either way.
 
@@ -49,6 +57,8 @@ def request_link(company: Company, email: str, destination="home", context=None)
             _rehearse_issuing(company, message_context)
             record_event(company.id, None, "auth.link_requested", {"known": False})
         else:
+            if context is not None and not _invoice_of(customer, context):
+                context = None  # another customer's invoice: same answer, lands on home
             token, row = access.issue_link(
                 current_app.config["SECRET_KEY"], customer, destination, context, lives
             )

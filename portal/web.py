@@ -62,6 +62,20 @@ def install_web_basics(app: Flask) -> None:
         return None
 
     @app.before_request
+    def _refuse_nul_in_pages():
+        """A NUL character is never valid text, and PostgreSQL cannot store or even compare
+        it: refuse it in any page's query, path or form (the JSON API has its own check)."""
+        if request.path.startswith(API_PREFIX):
+            return None
+        values = list((request.view_args or {}).values())
+        for source in (request.args, request.form):
+            for name, value in source.items(multi=True):
+                values += [name, value]
+        if any(isinstance(v, str) and "\x00" in v for v in values):
+            abort(400, description="The text sent contains a NUL character, which is not allowed.")
+        return None
+
+    @app.before_request
     def _resolve_host():
         """Pages answer only on the portal's own host or a verified custom domain."""
         if request.path.startswith((API_PREFIX, "/static/", "/assets/")):

@@ -117,7 +117,8 @@ def _session_payload(session, raw, destination: str) -> dict:
 def request_link_route(body: LinkRequest):
     if body.company_id != g.company.id:
         raise ValidationFailed.field("company_id", "This key belongs to another company.")
-    request_link(g.company, body.email, body.destination, body.destination_context)
+    context = access.check_invoice_context(g.company.id, body.destination_context)
+    request_link(g.company, body.email, body.destination, context)
     return success(
         {"requested": True},
         message="If that address belongs to a customer, a sign-in link is on its way.",
@@ -159,9 +160,8 @@ def consume_route(body: TokenBody):
 )
 def handoff_route(body: HandoffRequest):
     customer = get_referenced(Customer, g.company, body.customer_id, "customer_id")
-    code, row = access.issue_handoff(
-        customer, body.destination, body.destination_context, lifetimes()
-    )
+    context = access.check_invoice_context(g.company.id, body.destination_context, customer)
+    code, row = access.issue_handoff(customer, body.destination, context, lifetimes())
     origin = origin_for(g.company.id, current_app.config["PORTAL_BASE_URL"])
     return success(
         {"url": f"{origin}/portal/handoff/{code}", "code": code, "expires_at": iso(row.expires_at)},

@@ -124,12 +124,14 @@ def test_a_handoff_lands_on_its_destination(client, merchant, customer, extra, l
     assert client.get(lands_on).status_code == 200
 
 
-def test_an_invoice_destination_of_another_customer_shows_nothing(client, merchant, customer):
+def test_an_invoice_destination_of_another_customer_is_refused(client, merchant, customer):
     other = make_customer(merchant, "max@example.com", "Max")
     invoice_id = _invoice_for(merchant, other["id"])
-    url = mint(merchant, customer["id"], destination_context=invoice_id)["url"]
-    assert follow(client, url).location == f"/portal/invoices/{invoice_id}"
-    assert client.get(f"/portal/invoices/{invoice_id}").status_code == 404
+    body = {"customer_id": customer["id"], "destination_context": invoice_id}
+    response = merchant.post(HANDOFF, body)
+    assert response.status_code == 422
+    assert "destination_context" in response.get_json()["error"]["details"]["fields"]
+    assert HandoffCode.select().count() == 0
 
 
 def test_a_publishable_key_cannot_mint_handoffs(client, merchant, customer):

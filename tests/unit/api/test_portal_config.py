@@ -79,7 +79,7 @@ def refs(merchant, other_merchant):
     }
 
 
-def test_first_read_creates_the_defaults(merchant):
+def test_the_defaults_are_read_without_storing_anything(merchant):
     assert config_rows() == []
     data = merchant.ok("GET", PATH)
     assert {k: data[k] for k in DEFAULTS} == DEFAULTS
@@ -90,7 +90,9 @@ def test_first_read_creates_the_defaults(merchant):
     for stamp in ("created_at", "updated_at"):
         assert re.fullmatch(ISO_MS, data[stamp])
     assert merchant.ok("GET", PATH) == data
-    assert len(config_rows()) == 1
+    assert config_rows() == []  # a read never writes; the first change stores the row
+    changed = merchant.ok("PATCH", PATH, {"allow_plan_switch": True})
+    assert len(config_rows()) == 1 and changed["created_at"] == data["created_at"]
 
 
 def test_trailing_slash(merchant):
@@ -291,4 +293,5 @@ def test_each_company_has_its_own_config(merchant, other_merchant, refs):
     # Company B cannot point at company A's coupon either.
     response = other_merchant.patch(PATH, {"retention_coupon_id": refs["coupon"]})
     assert_error_envelope(response, 422, "VALIDATION_ERROR")
-    assert len(config_rows(merchant.id)) == len(config_rows(other_merchant.id)) == 1
+    assert len(config_rows(merchant.id)) == 1
+    assert config_rows(other_merchant.id) == []  # reads and refused writes store nothing

@@ -165,5 +165,6 @@ def page_state(owner) -> MultiDict:
 
 
 def stored_config(merchant):
-    row = PortalConfig.get(PortalConfig.company == merchant.id)
-    return row.version, row.settings
+    """The stored config as (version, settings); None while only the defaults were read."""
+    row = PortalConfig.get_or_none(PortalConfig.company == merchant.id)
+    return (row.version, row.settings) if row else None

@@ -162,6 +162,15 @@ def test_svg_with_entities_is_refused(owner):
     assert upload(owner, data, "logo.svg").status_code == 422
 
 
+def test_a_deeply_nested_svg_is_refused_with_a_message(owner):
+    # Thousands of nested groups used to exhaust the serializer's recursion (a 500).
+    data = SVG.format("<g>" * 5000 + "<rect/>" + "</g>" * 5000).encode()
+    response = upload(owner, data, "logo.svg", "image/svg+xml")
+    assert response.status_code == 422
+    assert "levels deep" in response.get_data(as_text=True)
+    assert BrandLogo.select().count() == 0
+
+
 def test_a_plain_svg_is_accepted_without_its_comments(client, owner, merchant):
     data = SVG.format('<!-- made by hand --><rect width="10" height="10" fill="url(#g)"/>').encode()
     assert upload(owner, data, "logo.svg", "image/svg+xml").status_code == 303
