@@ -4,6 +4,7 @@ tokens and one-time nonces scraped from the pages like a browser would submit th
 
 import html
 import http.client
+import json
 import random
 import re
 import threading
@@ -124,15 +125,21 @@ class SimulatedCustomer:
                 self.call("pdf", "GET", f"/portal/invoices/{invoice}/pdf")
 
     def add_card(self) -> None:
+        """As the card script does: the card goes to the tokenizer, the portal gets the token."""
         page = self.page("/portal/payment-methods")
         target = form_for(page, r"/payment-methods/card$")
         card = {
-            "card-number": self.rng.choice(CARDS),
-            "card-expiry": f"{self.rng.randint(1, 12):02d}/{self.rng.randint(30, 34)}",
-            "card-cvc": "123",
-            "card-name": self.email.split("@")[0],
+            "type": "card",
+            "number": self.rng.choice(CARDS),
+            "expiry": f"{self.rng.randint(1, 12):02d}/{self.rng.randint(30, 34)}",
+            "cvc": "123",
         }
-        self.post("add card", target, card)
+        json_body = {"body": json.dumps(card), "headers": {"Content-Type": "application/json"}}
+        reply = self.call("tokenize card", "POST", "/sandbox-gateway/tokens", **json_body)
+        if reply is None or reply.status != 201:
+            return
+        token = json.loads(reply.text)["token"]
+        self.post("add card", target, {"card-token": token, "card-name": self.email.split("@")[0]})
 
     def remove_card(self) -> None:
         page = self.page("/portal/payment-methods")

@@ -5,6 +5,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import config as config_module
 from portal import merchants
+from portal.billing.gateway import SandboxGateway, get_gateway
 from portal.db import bind, db
 from portal.extensions import compress, csrf, limiter, login_manager
 
@@ -39,6 +40,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.devmail import register_devmail
     from portal.logs import install_redaction
     from portal.merchant import bp as merchant_bp
+    from portal.sandbox_tokenizer import bp as tokenizer_bp
     from portal.web import install_web_basics
 
     install_web_basics(app)
@@ -53,6 +55,11 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(customer_bp)
     customer_filters.install(app)
     app.register_blueprint(merchant_bp)
+    app.register_blueprint(tokenizer_bp)
+    csrf.exempt(tokenizer_bp)  # stores nothing and reads no cookie: there is nothing to forge
+    gateway = get_gateway()
+    if isinstance(gateway, SandboxGateway):
+        gateway.use_secret(app.config["SECRET_KEY"])  # every worker reads every token
     htmx.init_app(app)
     mail.init_app(app)
     mail.register_commands(app)

@@ -75,6 +75,9 @@ def load(overrides: dict | None = None) -> dict:
         "PORTAL_EMAIL_CHANGE_RATE_LIMIT": os.environ.get(
             "PORTAL_EMAIL_CHANGE_RATE_LIMIT", "5 per hour"
         ),
+        "PORTAL_TOKENIZER_RATE_LIMIT": os.environ.get(
+            "PORTAL_TOKENIZER_RATE_LIMIT", "30 per minute"
+        ),
         "PORTAL_LINK_RATE_LIMIT_IP": os.environ.get("PORTAL_LINK_RATE_LIMIT_IP", "20 per minute"),
         "PORTAL_CONSUME_RATE_LIMIT_IP": os.environ.get(
             "PORTAL_CONSUME_RATE_LIMIT_IP", "30 per minute"

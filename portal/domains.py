@@ -12,6 +12,7 @@ from typing import Protocol
 from peewee import IntegrityError
 
 from portal.db import db, write_transaction
+from portal.digits import is_ascii_digits
 from portal.errors import Conflict, ValidationFailed
 from portal.models import CustomDomain, PortalConfig, utcnow
 from portal.security import random_token
@@ -77,7 +78,7 @@ def normalize_hostname(value: str, base_host: str, allow_reserved: bool = False)
         len(host) > 253
         or len(labels) < 2
         or not all(_LABEL.fullmatch(label) for label in labels)
-        or labels[-1].isdigit()
+        or is_ascii_digits(labels[-1])
     ):
         raise ValidationFailed.field(
             "hostname", "Enter a hostname such as billing.example.com (letters, digits, hyphens)."

@@ -7,6 +7,8 @@ from pydantic import AfterValidator, Field, StringConstraints
 from portal.billing.money import MAX_AMOUNT
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+# The sandbox tokenizer's tokens are sealed (about 250 characters); a processor's are shorter.
+GatewayToken = Annotated[str, StringConstraints(min_length=1, max_length=512)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 ShortText = Annotated[str, StringConstraints(max_length=200)]
 LongText = Annotated[str, StringConstraints(max_length=2000)]

@@ -18,7 +18,7 @@ from portal.models import Customer, PaymentMethod
 from . import schemas, serializers
 from .core import api_route
 from .envelope import success
-from .fields import Id, Name
+from .fields import GatewayToken, Id, Name
 from .validation import Body
 
 ACCOUNT_TYPES = {
@@ -56,7 +56,7 @@ class CardAddress(Body):
 class InstrumentCreate(Body):
     type: Literal["PAYMENT_CARD", "BANK_ACCOUNT"]
     identity_id: Id = Field(alias="identityId")
-    token_id: Id = Field(alias="tokenId")
+    token_id: GatewayToken = Field(alias="tokenId")
     name: Name | None = None
     address: CardAddress | None = None
     account_type: Annotated[str, AfterValidator(_account_type)] | None = None

@@ -13,6 +13,7 @@ from . import schemas, serializers
 from .core import api_route
 from .customers import render as render_customer
 from .envelope import success
+from .fields import GatewayToken
 from .portal_scope import customer, event, own, require, settings
 from .validation import Body
 
@@ -22,7 +23,7 @@ Text = Annotated[str, StringConstraints(max_length=200)]
 
 class AddMethod(Body):
     type: Literal["PAYMENT_CARD", "BANK_ACCOUNT"]
-    token: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    token: GatewayToken
     name: Annotated[str, StringConstraints(max_length=120)] | None = None
 
 

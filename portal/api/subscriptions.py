@@ -16,6 +16,7 @@ from portal.billing.subscriptions import (
     create_subscription,
     resume_subscription,
 )
+from portal.digits import whole_number
 from portal.errors import ValidationFailed
 from portal.models import Coupon, Customer, Discount, PaymentMethod, Price, Subscription, utcnow
 from portal.models import SubscriptionItem as Item
@@ -163,7 +164,7 @@ def _parse_items(text: str) -> list[tuple[str, int]]:
         price_id, _, quantity = part.strip().partition(":")
         if not price_id:
             raise ValidationFailed.field("items", "Write items as price_id:quantity,…")
-        if quantity and not (quantity.isascii() and quantity.isdigit()):
+        if quantity and whole_number(quantity, 10**9) is None:
             raise ValidationFailed.field(f"items.{index}.quantity", "Use a whole number.")
         pairs.append((price_id, int(quantity) if quantity else 1))
     if len(pairs) > MAX_ITEMS:

@@ -5,10 +5,16 @@ CVCs stay inside ``tokenize_card`` and are never stored or logged.
 """
 
 import hashlib
+import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from portal.digits import is_ascii_digits
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,7 @@ class PaymentGateway(Protocol):
 
 
 def luhn_ok(number: str) -> bool:
+    """The card number's check digit is right (``number`` holds ASCII digits only)."""
     digits = [int(d) for d in number]
     checksum = 0
     for index, digit in enumerate(reversed(digits)):
@@ -74,6 +81,18 @@ def card_brand(number: str) -> str:
     return "UNKNOWN"
 
 
+_EXPIRY = re.compile(r"\s*(0[1-9]|1[0-2])\s*/\s*((?:[0-9]{2}){1,2})\s*")
+
+
+def parse_expiry(text: str) -> tuple[int, int] | None:
+    """``MM/YY`` or ``MM/YYYY`` as (month, four-digit year); None when it is neither."""
+    match = _EXPIRY.fullmatch(text or "")
+    if match is None:
+        return None
+    month, year = match.groups()
+    return int(month), int(year) + (2000 if len(year) == 2 else 0)
+
+
 # Test tokens: (type, brand, last four, charges decline)
 NAMED_TOKENS = {
     "tok_visa": ("PAYMENT_CARD", "VISA", "4242", False),
@@ -86,19 +105,37 @@ DECLINED_AT_VERIFICATION = {"4000000000000002"}
 DECLINED_ON_CHARGE = {"4000000000000341"}
 
 
+TOKEN_MAX_AGE_SECONDS = 3600
+
+
 class SandboxGateway:
     """In-process stand-in for a card processor. Behaviour is encoded in the opaque refs,
-    so any worker process can charge an instrument another one created."""
+    so any worker process can charge an instrument another one created.
 
-    def __init__(self):
-        self._pending: dict[str, Instrument] = {}
+    Tokens are sealed (signed with the app's secret, never holding the card number), so a
+    token minted by the tokenizer in one worker attaches in another; each is good for an
+    hour and once (this process remembers spent tokens; the store refuses a reused ref)."""
+
+    def __init__(self, secret: bytes | str | None = None):
         self._charges: dict[str, ChargeResult] = {}
+        self._spent: set[str] = set()
         self.charge_calls: list[tuple[str, int, str, str]] = []
+        self.use_secret(secret or secrets.token_bytes(32))
 
-    def _instrument(self, kind, brand, last_four, declines, fingerprint, **extra) -> Instrument:
+    def use_secret(self, secret: bytes | str) -> None:
+        """Seal tokens with ``secret`` (the app's), so every worker reads every token."""
+        key = secret.encode() if isinstance(secret, str) else secret
+        self._key = hashlib.sha256(b"sandbox-gateway:" + key).digest()
+        self._sealer = URLSafeTimedSerializer(self._key, salt="sandbox-gateway-token")
+
+    def _fingerprint(self, text: str) -> str:
+        # Keyed: the short fingerprint of a card number cannot be brute-forced offline.
+        return hmac.new(self._key, text.encode(), hashlib.sha256).hexdigest()[:16]
+
+    def _instrument(self, kind, brand, last_four, declines, fingerprint, ref=None, **extra):
         behaviour = "decline" if declines else "ok"
         return Instrument(
-            gateway_ref=f"tgw_{behaviour}_{secrets.token_hex(8)}",
+            gateway_ref=f"tgw_{behaviour}_{ref or secrets.token_hex(8)}",
             type=kind,
             brand=brand,
             last_four=last_four,
@@ -106,11 +143,25 @@ class SandboxGateway:
             **extra,
         )
 
-    def create_instrument(self, token: str) -> Instrument:
-        if token in self._pending:
-            return self._pending.pop(token)
-        if token not in NAMED_TOKENS:
+    def _seal(self, prefix: str, instrument: dict) -> str:
+        return prefix + self._sealer.dumps({**instrument, "ref": secrets.token_hex(8)})
+
+    def _unseal(self, token: str) -> Instrument:
+        sealed = token.removeprefix("btok_").removeprefix("tok_")
+        try:
+            fields = self._sealer.loads(sealed, max_age=TOKEN_MAX_AGE_SECONDS)
+        except SignatureExpired:
+            raise GatewayError("This payment token has expired: enter the details again.") from None
+        except BadSignature:
+            raise GatewayError("This payment token is unknown or was already used.") from None
+        if fields["ref"] in self._spent:
             raise GatewayError("This payment token is unknown or was already used.")
+        self._spent.add(fields["ref"])
+        return self._instrument(**fields)
+
+    def create_instrument(self, token: str) -> Instrument:
+        if token not in NAMED_TOKENS:
+            return self._unseal(token)
         kind, brand, last_four, declines = NAMED_TOKENS[token]
         fingerprint = hashlib.sha256(token.encode()).hexdigest()[:16]
         if kind == "BANK_ACCOUNT":
@@ -136,48 +187,46 @@ class SandboxGateway:
 
     def tokenize_card(self, number: str, exp_month: int, exp_year: int, cvc: str) -> str:
         number = "".join(number.split())
-        if not number.isdigit() or not 12 <= len(number) <= 19 or not luhn_ok(number):
+        if not is_ascii_digits(number) or not 12 <= len(number) <= 19 or not luhn_ok(number):
             raise GatewayError("Your card number is not valid.", "number")
         today = date.today()
         if not 1 <= exp_month <= 12 or (exp_year, exp_month) < (today.year, today.month):
             raise GatewayError("Your card has expired.", "expiry")
-        if not cvc.isdigit() or len(cvc) not in (3, 4):
+        if not is_ascii_digits(cvc) or len(cvc) not in (3, 4):
             raise GatewayError("Your security code is not valid.", "cvc")
         if number in DECLINED_AT_VERIFICATION:
             raise GatewayError("Your card was declined.", "number")
-        fingerprint = hashlib.sha256(f"card:{number}".encode()).hexdigest()[:16]
-        instrument = self._instrument(
-            "PAYMENT_CARD",
-            card_brand(number),
-            number[-4:],
-            number in DECLINED_ON_CHARGE,
-            fingerprint,
-            expiration_month=exp_month,
-            expiration_year=exp_year,
+        return self._seal(
+            "tok_",
+            {
+                "kind": "PAYMENT_CARD",
+                "brand": card_brand(number),
+                "last_four": number[-4:],
+                "declines": number in DECLINED_ON_CHARGE,
+                "fingerprint": self._fingerprint(f"card:{number}"),
+                "expiration_month": exp_month,
+                "expiration_year": exp_year,
+            },
         )
-        token = f"tok_{secrets.token_hex(12)}"
-        self._pending[token] = instrument
-        return token
 
     def tokenize_bank_account(self, holder: str, routing: str, account: str) -> str:
-        if not (routing.isdigit() and len(routing) == 9):
+        if not (is_ascii_digits(routing) and len(routing) == 9):
             raise GatewayError("A routing number has 9 digits.", "routing_number")
-        if not (account.isdigit() and 4 <= len(account) <= 17):
+        if not (is_ascii_digits(account) and 4 <= len(account) <= 17):
             raise GatewayError("An account number has 4 to 17 digits.", "account_number")
-        fingerprint = hashlib.sha256(f"bank:{routing}:{account}".encode()).hexdigest()[:16]
-        instrument = self._instrument(
-            "BANK_ACCOUNT",
-            None,
-            account[-4:],
-            False,
-            fingerprint,
-            bank_name="Test Bank",
-            account_type="CHECKING",
-            masked_account_number=f"••••{account[-4:]}",
+        return self._seal(
+            "btok_",
+            {
+                "kind": "BANK_ACCOUNT",
+                "brand": None,
+                "last_four": account[-4:],
+                "declines": False,
+                "fingerprint": self._fingerprint(f"bank:{routing}:{account}"),
+                "bank_name": "Test Bank",
+                "account_type": "CHECKING",
+                "masked_account_number": f"••••{account[-4:]}",
+            },
         )
-        token = f"btok_{secrets.token_hex(12)}"
-        self._pending[token] = instrument
-        return token
 
     def charge(
         self, gateway_ref: str, amount: int, currency: str, idempotency_key: str

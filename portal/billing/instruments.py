@@ -24,6 +24,9 @@ def add_instrument(
         raise ValidationFailed.field(
             "tokenId" if exc.field == "token" else exc.field, exc.message
         ) from None
+    if PaymentMethod.select().where(PaymentMethod.gateway_ref == instrument.gateway_ref).exists():
+        # Another worker already attached this token (each worker remembers only its own).
+        raise ValidationFailed.field("tokenId", "This payment token was already used.")
     if expected_type is not None and instrument.type != expected_type:
         raise ValidationFailed.field(
             "type", f"This token makes a {instrument.type}, not a {expected_type}."

@@ -16,6 +16,7 @@ from portal import billing_info, mail
 from portal.customer import bp
 from portal.customer.session import signed_in
 from portal.db import write_transaction
+from portal.digits import whole_number
 from portal.errors import Conflict, RateLimited, ValidationFailed
 from portal.models import Company, Customer
 from portal.ratelimits import allow_email_change
@@ -56,7 +57,7 @@ def billing_information():
 
 def _posted_version(form: BillingForm) -> int | None:
     raw = str(form.version.data or "")
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
+    return whole_number(raw, 2**31 - 1)
 
 
 def _changes(form: BillingForm) -> dict:

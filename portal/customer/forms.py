@@ -1,10 +1,14 @@
 """WTForms for the portal pages (Flask-WTF adds the CSRF token)."""
 
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import EmailField, HiddenField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+from wtforms.widgets import TextInput, html_params
 
+from portal.billing.gateway import parse_expiry
 from portal.countries import COUNTRIES
+from portal.digits import is_ascii_digits
 
 # Same shape check as the API's Email field (wtforms' Email() needs email_validator).
 EMAIL_SHAPE = Regexp(
@@ -35,32 +39,45 @@ class NonceForm(FlaskForm):
     form_nonce = HiddenField()
 
 
+class SecretInput(TextInput):
+    """A text input that can render without a name (``nameless=True``): a form post can then
+    never carry its value. Production's card fields, which only the tokenizer may read."""
+
+    def __call__(self, field, **kwargs):
+        if not kwargs.pop("nameless", False):
+            return super().__call__(field, **kwargs)
+        kwargs.setdefault("id", field.id)
+        return Markup(f'<input type="text" {html_params(**kwargs)}>')  # noqa: S704 (escaped)
+
+
 class CardForm(NonceForm):
+    """A card to add. With JavaScript the browser sends number, expiry and security code to
+    the processor's tokenizer and posts only ``token`` here; the raw fields are the sandbox's
+    no-JavaScript path and are refused in production."""
+
+    token = HiddenField(validators=[Length(max=512)])
     number = StringField(
         "Card number",
-        validators=[DataRequired("Enter your card number."), Length(max=23)],
-        render_kw={"autocomplete": "cc-number", "inputmode": "numeric"},
+        validators=[Length(max=23)],
+        widget=SecretInput(),
+        render_kw={"autocomplete": "cc-number", "inputmode": "numeric", "data-tokenize": "number"},
     )
     expiry = StringField(
         "Expiry date (MM/YY)",
-        validators=[
-            DataRequired("Enter the expiry date."),
-            Regexp(r"^\s*(0[1-9]|1[0-2])\s*/\s*(\d{2}|\d{4})\s*$", message="Use the format MM/YY."),
-        ],
-        render_kw={"autocomplete": "cc-exp", "placeholder": "MM/YY"},
+        widget=SecretInput(),
+        render_kw={"autocomplete": "cc-exp", "placeholder": "MM/YY", "data-tokenize": "expiry"},
     )
     cvc = StringField(
         "Security code",
-        validators=[
-            DataRequired("Enter the security code."),
-            Regexp(r"^\d{3,4}$", message="Use 3 or 4 digits."),
-        ],
-        render_kw={"autocomplete": "cc-csc", "inputmode": "numeric"},
+        validators=[Length(max=4)],
+        widget=SecretInput(),
+        render_kw={"autocomplete": "cc-csc", "inputmode": "numeric", "data-tokenize": "cvc"},
     )
     name = StringField(
         "Name on card",
         validators=[DataRequired("Enter the name on the card."), Length(max=120)],
-        render_kw={"autocomplete": "cc-name"},
+        # The card script checks it beside the tokenizer's answer, to show every error at once.
+        render_kw={"autocomplete": "cc-name", "data-required": "Enter the name on the card."},
     )
     postal_code = StringField(
         "Postal code",
@@ -68,9 +85,28 @@ class CardForm(NonceForm):
         render_kw={"autocomplete": "postal-code"},
     )
 
+    def validate_number(self, field):
+        if not self.token.data and not (field.data or "").strip():
+            raise ValidationError("Enter your card number.")
+
+    def validate_expiry(self, field):
+        if self.token.data:
+            return
+        if not (field.data or "").strip():
+            raise ValidationError("Enter the expiry date.")
+        if parse_expiry(field.data) is None:
+            raise ValidationError("Use the format MM/YY.")
+
+    def validate_cvc(self, field):
+        if self.token.data:
+            return
+        if not field.data:
+            raise ValidationError("Enter the security code.")
+        if not (is_ascii_digits(field.data) and len(field.data) in (3, 4)):
+            raise ValidationError("Use 3 or 4 digits.")
+
     def expiry_parts(self) -> tuple[int, int]:
-        month, year = (part.strip() for part in self.expiry.data.split("/"))
-        return int(month), int(year) + (2000 if len(year) == 2 else 0)
+        return parse_expiry(self.expiry.data)
 
 
 class BankForm(NonceForm):
@@ -83,7 +119,7 @@ class BankForm(NonceForm):
         "Routing number",
         validators=[
             DataRequired("Enter the routing number."),
-            Regexp(r"^\d{9}$", message="A routing number has 9 digits."),
+            Regexp(r"^[0-9]{9}$", message="A routing number has 9 digits."),
         ],
         render_kw={"inputmode": "numeric"},
     )
@@ -91,7 +127,7 @@ class BankForm(NonceForm):
         "Account number",
         validators=[
             DataRequired("Enter the account number."),
-            Regexp(r"^\d{4,17}$", message="An account number has 4 to 17 digits."),
+            Regexp(r"^[0-9]{4,17}$", message="An account number has 4 to 17 digits."),
         ],
         render_kw={"inputmode": "numeric"},
     )

@@ -9,6 +9,7 @@ from portal.billing.invoices import collect_now, lines_by_invoice
 from portal.customer import bp
 from portal.customer.session import signed_in
 from portal.db import write_transaction
+from portal.digits import page_number
 from portal.errors import DomainError
 from portal.models import Charge, Coupon, Discount, Invoice, PaymentMethod
 from portal.pdf import render_invoice_pdf
@@ -37,9 +38,7 @@ def _own_invoice(invoice_id: str) -> Invoice:
 @signed_in
 def invoices():
     require_section("invoice_history_enabled")
-    page = request.args.get("page", "1")
-    # isascii: str.isdigit() also accepts '²', which int() refuses.
-    page = int(page) if page.isascii() and page.isdigit() and 0 < int(page) < 100_000 else 1
+    page = page_number(request.args.get("page"))
     rows, total, page = overview.invoice_page(current_user.customer_id, page, PER_PAGE)
     pages = max(1, -(-total // PER_PAGE))
     context = {"invoices": rows, "page": page, "pages": pages, "total": total}

@@ -1,6 +1,6 @@
 """Payment methods: list, add a card or bank account, make default, remove."""
 
-from flask import abort, flash
+from flask import abort, current_app, flash
 from flask_login import current_user
 
 from portal.billing import instruments
@@ -27,12 +27,15 @@ from .shell import (
 )
 
 TEMPLATE = "customer/payment_methods.html"
+TOKENIZE_IN_BROWSER = (
+    "Card details go straight to the payment processor: turn on JavaScript to add a card."
+)
 REGION = "methods_region"
 GATEWAY_FIELDS = {
     "number": "number",
     "expiry": "expiry",
     "cvc": "cvc",
-    "token": "number",
+    "token": "number",  # a refused token: the card number is what to enter again
     "routing_number": "routing_number",
     "account_number": "account_number",
 }
@@ -55,6 +58,7 @@ def _context(card_form=None, bank_form=None, error=None) -> dict:
         "action_form": NonceForm(formdata=None),
         "nonce": new_nonce,
         "error": error,
+        "card_fallback": sandbox_card_fallback(),
     }
 
 
@@ -128,17 +132,33 @@ def payment_methods():
 def add_card():
     _require_kind("card")
     form = CardForm(prefix="card")
-    if form.validate_on_submit():
-        month, year = form.expiry_parts()
-        number, cvc = form.number.data, form.cvc.data
-
-        def tokenize():
-            return get_gateway().tokenize_card(number, month, year, cvc)
-
-        if _attach(form, "add_card", tokenize, "PAYMENT_CARD", form.name.data):
-            return _done()
+    if raw_card_posted(form):
+        form.form_errors.append(TOKENIZE_IN_BROWSER)
+    elif form.validate_on_submit() and _attach(
+        form, "add_card", _card_token(form), "PAYMENT_CARD", form.name.data
+    ):
+        return _done()
     form.number.data = form.cvc.data = ""  # card data is never echoed back into a page
     return _failed(card_form=form)
+
+
+def raw_card_posted(form: CardForm) -> bool:
+    """In production the portal takes a token only: a posted card number or security code
+    is refused before anything reads it (the sandbox accepts them without JavaScript)."""
+    return not sandbox_card_fallback() and bool(form.number.data or form.cvc.data)
+
+
+def sandbox_card_fallback() -> bool:
+    return current_app.config["PORTAL_ENV"] != "production"
+
+
+def _card_token(form: CardForm):
+    """The browser's token, or (sandbox, no JavaScript) one the gateway makes here."""
+    if form.token.data:
+        return lambda: form.token.data
+    number, cvc = form.number.data, form.cvc.data
+    month, year = form.expiry_parts()
+    return lambda: get_gateway().tokenize_card(number, month, year, cvc)
 
 
 @bp.route("/portal/payment-methods/bank-account", methods=["POST"])

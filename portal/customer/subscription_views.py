@@ -7,6 +7,7 @@ from portal import portal_subscriptions as rules
 from portal.customer import bp
 from portal.customer.session import signed_in
 from portal.db import write_transaction
+from portal.digits import is_ascii_digits
 from portal.errors import Conflict, DomainError
 from portal.models import Subscription, utcnow
 from portal.signin import record_event
@@ -232,8 +233,8 @@ def change_start(subscription_id):
 
 
 def _whole(raw: str) -> int | None:
-    """ASCII digits only ('²' passes isdigit but not int()); past 9 digits, out of any range."""
-    if not (raw.isascii() and raw.isdigit()):
+    """Digits only; past 9 digits, out of any range (a clear message, not an overflow)."""
+    if not is_ascii_digits(raw):
         return None
     return int(raw) if len(raw) <= 9 else 10**9
 

@@ -4,6 +4,7 @@ newest first, filtered by customer and action, 20 to a page, in three queries wh
 from flask import request
 from peewee import JOIN
 
+from portal.digits import page_number
 from portal.models import Customer, PortalEvent
 
 from . import bp
@@ -15,8 +16,7 @@ MAX_PAGE = 10_000
 
 
 def _page_number() -> int:
-    raw = request.args.get("page", "1")
-    return min(int(raw), MAX_PAGE) if raw.isdigit() and int(raw) > 0 else 1
+    return page_number(request.args.get("page"), MAX_PAGE)
 
 
 def _filtered(comp, who: str, action: str):

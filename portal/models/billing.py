@@ -39,7 +39,7 @@ class PaymentMethod(BaseModel):
     company = ForeignKeyField(Company, on_delete="CASCADE")
     customer = ForeignKeyField(Customer, backref="payment_methods", on_delete="CASCADE")
     type = CharField(max_length=16)  # PAYMENT_CARD | BANK_ACCOUNT
-    gateway_ref = CharField(max_length=64)
+    gateway_ref = CharField(max_length=64, index=True)  # a token attaches once, in any worker
     name = CharField(max_length=120, null=True)
     brand = CharField(max_length=20, null=True)
     last_four = CharField(max_length=4)

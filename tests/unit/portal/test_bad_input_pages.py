@@ -110,3 +110,77 @@ def test_concurrent_first_reads_of_a_new_companys_config_all_work(app, merchant)
     assert PortalConfig.select().where(PortalConfig.company == merchant.id).count() == 0
     merchant.ok("PATCH", "/customer-portal-config", {"allow_plan_switch": True})
     assert PortalConfig.get(PortalConfig.company == merchant.id).settings["allow_plan_switch"]
+
+
+# Unicode digits: '²' passes str.isdigit() but int() refuses it; '٣' (Arabic-Indic) int() reads.
+UNICODE_DIGITS = ("4242 4242 4242 424²", "٤٢٤٢٤٢٤٢٤٢٤٢٤٢٤٢")
+
+
+@pytest.mark.parametrize("number", UNICODE_DIGITS)
+def test_unicode_digits_in_a_card_number_are_refused_with_a_message(client, signed_in, number):
+    fields = {
+        **form(page(client, "/portal/payment-methods"), "/portal/payment-methods/card"),
+        "card-number": number,
+        "card-expiry": "12/39",
+        "card-cvc": "123",
+        "card-name": "Jo",
+    }
+    before = snapshot()
+    response = client.post("/portal/payment-methods/card", data=fields)
+    assert response.status_code == 422
+    assert "Your card number is not valid." in response.get_data(as_text=True)
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("card-cvc", "12³", "Use 3 or 4 digits."),
+        ("card-cvc", "١٢٣", "Use 3 or 4 digits."),
+        ("card-expiry", "12/٣٩", "Use the format MM/YY."),
+    ],
+)
+def test_unicode_digits_in_card_fields_are_refused(client, signed_in, field, value, message):
+    fields = {
+        **form(page(client, "/portal/payment-methods"), "/portal/payment-methods/card"),
+        "card-number": "4242424242424242",
+        "card-expiry": "12/39",
+        "card-cvc": "123",
+        "card-name": "Jo",
+        field: value,
+    }
+    response = client.post("/portal/payment-methods/card", data=fields)
+    assert response.status_code == 422 and message in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("bank-routing_number", "11000000²"), ("bank-account_number", "١٢٣٤٥")]
+)
+def test_unicode_digits_in_bank_fields_are_refused(client, merchant, signed_in, field, value):
+    merchant.ok(
+        "PATCH", "/customer-portal-config", {"accepted_payment_methods": ["card", "bank_account"]}
+    )
+    action = "/portal/payment-methods/bank-account"
+    fields = {
+        **form(page(client, "/portal/payment-methods"), action),
+        "bank-holder": "Jo",
+        "bank-routing_number": "110000000",
+        "bank-account_number": "000123456789",
+        field: value,
+    }
+    before = snapshot()
+    response = client.post(action, data=fields)
+    assert response.status_code == 422 and snapshot() == before
+
+
+@pytest.mark.parametrize("value", ["²", "٣", "1²"])
+def test_unicode_digits_in_page_numbers_and_quantities_are_bad_input(
+    client, merchant, signed_in, value
+):
+    merchant.ok("PATCH", "/customer-portal-config", {"allow_quantity_updates": True})
+    assert client.get(f"/portal/invoices?page={value}").status_code == 200
+    sub = signed_in.paid_sub["id"]
+    path = f"/portal/subscriptions/{sub}/change/preview?quantity={value}"
+    response = client.get(path, follow_redirects=True)
+    assert response.status_code == 200 and response.request.path.endswith("/change")
+    assert "Enter the quantity as a whole number." in response.get_data(as_text=True)
