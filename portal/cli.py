@@ -2,15 +2,36 @@
 
 import click
 from flask import Flask
+from playhouse.migrate import SchemaMigrator, migrate
 
+from portal.billing.invoices import snapshot_missing_parties
 from portal.db import db
 from portal.models import MODELS
 
 
 def init_schema() -> None:
-    """Create missing tables and indexes; safe to run again."""
+    """Create missing tables, columns and indexes; safe to run again."""
     with db.connection_context():
         db.create_tables(MODELS, safe=True)
+        _add_missing_columns()
+        with db.atomic():
+            snapshot_missing_parties()
+
+
+def _add_missing_columns() -> None:
+    """Columns added to a model after its table existed (they are nullable or defaulted,
+    so old rows stay valid): create_tables only creates whole tables."""
+    migrator = SchemaMigrator.from_database(db)
+    steps = []
+    for model in MODELS:
+        table = model._meta.table_name
+        present = {column.name for column in db.get_columns(table)}
+        for field in model._meta.sorted_fields:
+            if field.column_name not in present:
+                steps.append(migrator.add_column(table, field.column_name, field))
+    if steps:
+        with db.atomic():
+            migrate(*steps)
 
 
 def register_commands(app: Flask) -> None:

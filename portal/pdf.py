@@ -9,6 +9,7 @@ from pathlib import Path
 
 from fpdf import FPDF
 
+from portal.billing.invoices import address_lines
 from portal.billing.money import format_money
 
 FONTS = Path(__file__).parent / "fonts"
@@ -35,13 +36,6 @@ class _InvoicePdf(FPDF):
         self.set_font("DejaVu", "B" if bold else "", size)
         self.set_text_color(*color)
         self.multi_cell(0, size * 0.5, text or "", align=align, new_x="LMARGIN", new_y="NEXT")
-
-
-def _address(customer: dict) -> list[str]:
-    address = customer["address"]
-    city_line = " ".join(p for p in (address["postal_code"], address["city"]) if p)
-    region_line = ", ".join(p for p in (address["region"], address["country"]) if p)
-    return [p for p in (address["line1"], address["line2"], city_line, region_line) if p]
 
 
 def _header(pdf: _InvoicePdf, data: dict) -> None:
@@ -72,7 +66,7 @@ def _header(pdf: _InvoicePdf, data: dict) -> None:
 def _bill_to(pdf: _InvoicePdf, customer: dict) -> None:
     pdf.text_line("Bill to", 9, bold=True, color=MUTED)
     pdf.text_line(customer["name"], 10, bold=True)
-    for line in [*_address(customer), customer["email"], customer["phone"]]:
+    for line in [*address_lines(customer["address"]), customer["email"], customer["phone"]]:
         if line:
             pdf.text_line(line, 9)
     if customer["tax_id"]:

@@ -13,12 +13,13 @@ from portal.billing.invoices import (
     collect_now,
     display_status,
     lines_by_invoice,
+    parties,
     status_condition,
     void_invoice,
 )
 from portal.billing.lookup import get_owned
 from portal.errors import PaymentDeclined
-from portal.models import Company, Customer, Invoice
+from portal.models import Company, Invoice
 from portal.timefmt import day
 
 from . import schemas, serializers
@@ -48,20 +49,8 @@ class PayInvoice(Body):
     )
 
 
-class PdfMerchant(schemas.Shape):
-    name: str
-    address_lines: list[str]
-    support_email: str | None
+class PdfMerchant(schemas.InvoiceSeller):
     brand_color: str
-
-
-class PdfCustomer(schemas.Shape):
-    id: str
-    name: str
-    email: str | None
-    phone: str | None
-    address: schemas.Address
-    tax_id: str | None
 
 
 class PdfLine(schemas.Shape):
@@ -98,7 +87,7 @@ class InvoicePdf(schemas.Shape):
     period_start: str | None
     period_end: str | None
     merchant: PdfMerchant
-    customer: PdfCustomer
+    customer: schemas.InvoiceBuyer
     lines: list[PdfLine]
     totals: PdfTotals
     hosted_invoice_url: str
@@ -119,34 +108,6 @@ def _owned(invoice_id: str) -> Invoice:
     return get_owned(Invoice, g.company, invoice_id, "invoice")
 
 
-def _merchant(company: Company) -> dict:
-    lines = [line.strip() for line in (company.address or "").splitlines() if line.strip()]
-    return {
-        "name": company.name,
-        "address_lines": lines,
-        "support_email": company.support_email,
-        "brand_color": company.brand_color,
-    }
-
-
-def _customer(customer: Customer) -> dict:
-    return {
-        "id": customer.id,
-        "name": f"{customer.first_name} {customer.last_name}".strip(),
-        "email": customer.email,
-        "phone": customer.phone,
-        "address": {
-            "line1": customer.address_line1,
-            "line2": customer.address_line2,
-            "city": customer.city,
-            "region": customer.region,
-            "postal_code": customer.postal_code,
-            "country": customer.country,
-        },
-        "tax_id": customer.tax_id,
-    }
-
-
 def _pdf_line(line) -> dict:
     return {
         "description": line.description,
@@ -162,6 +123,8 @@ def _pdf_line(line) -> dict:
 def pdf_data(invoice: Invoice) -> dict:
     rows = lines_by_invoice([invoice.id])[invoice.id]
     wire = serializers.invoice(invoice, rows, current_app.config["PORTAL_BASE_URL"])
+    company = Company.get_by_id(invoice.company_id)
+    seller, buyer = parties(invoice, company)
     return {
         "invoice_id": invoice.id,
         "number": invoice.number,
@@ -173,8 +136,8 @@ def pdf_data(invoice: Invoice) -> dict:
         "paid_date": day(invoice.paid_at),
         "period_start": day(invoice.period_start),
         "period_end": day(invoice.period_end),
-        "merchant": _merchant(Company.get_by_id(invoice.company_id)),
-        "customer": _customer(Customer.get_by_id(invoice.customer_id)),
+        "merchant": {**seller, "brand_color": company.brand_color},
+        "customer": buyer,
         "lines": [_pdf_line(row) for row in rows],
         "totals": {name: wire[name] for name in PdfTotals.model_fields},
         "hosted_invoice_url": wire["hosted_invoice_url"],

@@ -161,6 +161,25 @@ class InvoiceLine(Shape):
     price_id: str | None
 
 
+class InvoiceSeller(Shape):
+    """The merchant as named on the invoice when it was issued."""
+
+    name: str
+    address_lines: list[str]
+    support_email: str | None
+
+
+class InvoiceBuyer(Shape):
+    """The customer's billing details as they were when the invoice was issued."""
+
+    id: str
+    name: str
+    email: str | None
+    phone: str | None
+    address: Address
+    tax_id: str | None
+
+
 class Invoice(Stamped):
     id: str
     number: str
@@ -183,3 +202,5 @@ class Invoice(Stamped):
     paid_at: str | None
     hosted_invoice_url: str
     invoice_pdf_url: str
+    seller: InvoiceSeller
+    buyer: InvoiceBuyer

@@ -200,5 +200,7 @@ def invoice(inv: Invoice, lines: list, base_url: str) -> dict:
         "paid_at": iso(inv.paid_at),
         "hosted_invoice_url": f"{base_url}/portal/invoices/{inv.id}",
         "invoice_pdf_url": f"{base_url}/portal/invoices/{inv.id}/pdf",
+        "seller": inv.seller,
+        "buyer": inv.buyer,
         **_stamps(inv),
     }

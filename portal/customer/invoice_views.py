@@ -5,7 +5,7 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from portal.api.invoices import pdf_data
-from portal.billing.invoices import collect_now, lines_by_invoice
+from portal.billing.invoices import address_lines, collect_now, lines_by_invoice, parties
 from portal.customer import bp
 from portal.customer.session import signed_in
 from portal.db import write_transaction
@@ -77,8 +77,12 @@ def _detail_context(invoice: Invoice, form=None, error=None) -> dict:
     paid_with = None
     if invoice.payment_method_id:
         paid_with = PaymentMethod.get_or_none(PaymentMethod.id == invoice.payment_method_id)
+    seller, buyer = parties(invoice)
     return {
         "invoice": invoice,
+        "seller": seller,
+        "buyer": buyer,
+        "buyer_address": address_lines(buyer["address"]),
         "lines": lines_by_invoice([invoice.id])[invoice.id],
         "coupons": discounts,
         "paid_with": paid_with,

@@ -154,6 +154,10 @@ class Invoice(BaseModel):
     period_end = DateTimeField(null=True)
     paid_at = DateTimeField(null=True)
     version = IntegerField(default=1)
+    # Who sold and who bought, as they were when the invoice was issued: an issued invoice
+    # never changes when either edits their details later.
+    seller = JSONField(null=True)
+    buyer = JSONField(null=True)
 
     class Meta:
         indexes = (

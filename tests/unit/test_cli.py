@@ -4,8 +4,9 @@ import re
 from datetime import datetime
 
 import pytest
+from playhouse.migrate import SchemaMigrator, migrate
 
-from portal.billing.invoices import display_status
+from portal.billing.invoices import LineSpec, create_invoice, display_status
 from portal.db import db
 from portal.demo import OWNER_EMAIL, PEOPLE, seed_demo
 from portal.models import (
@@ -49,6 +50,27 @@ def test_init_db_can_run_again_without_losing_data(app, merchant):
         tables = set(db.get_tables())
         assert {model._meta.table_name for model in MODELS} <= tables
         assert Company.get_by_id(merchant.id).name == "Acme Cloud"
+
+
+def test_init_db_upgrades_an_older_schema_and_snapshots_old_invoices(app, client, merchant):
+    """A database from before invoices kept their parties: init-db adds the columns and
+    gives each old invoice its parties as they are at the upgrade."""
+    customer = merchant.ok("POST", "/customer", {"first_name": "Old", "last_name": "Timer"})
+    with db.connection_context(), db.atomic():
+        row = Customer.get_by_id(customer["id"])
+        line = LineSpec("Plan", 1, 900, 900)
+        invoice_id = create_invoice(
+            company=row.company, customer=row, currency="USD", lines=[line]
+        ).id
+    with db.connection_context():
+        migrator = SchemaMigrator.from_database(db)
+        migrate(migrator.drop_column("invoice", "seller"), migrator.drop_column("invoice", "buyer"))
+        assert "buyer" not in {c.name for c in db.get_columns("invoice")}
+    run(app, "init-db")
+    with db.connection_context():
+        assert {"seller", "buyer"} <= {c.name for c in db.get_columns("invoice")}
+        invoice = Invoice.get_by_id(invoice_id)
+        assert invoice.buyer["name"] == "Old Timer" and invoice.seller["name"] == "Acme Cloud"
 
 
 def test_create_merchant_prints_keys_that_authenticate(app, client):

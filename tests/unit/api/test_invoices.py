@@ -194,12 +194,17 @@ def test_list_costs_a_constant_number_of_queries(monkeypatch, merchant, customer
 # ---- PDF data -----------------------------------------------------------------------------
 
 
-def test_pdf_data_has_everything_to_render(merchant, invoice_id, customer_id):
+def _set_company_address(merchant, address: str) -> None:
     with db.connection_context():
-        Company.update(
-            address="1 Market St\nSan Francisco, CA", support_email="help@acme.test"
-        ).where(Company.id == merchant.id).execute()
+        Company.update(address=address, support_email="help@acme.test").where(
+            Company.id == merchant.id
+        ).execute()
+
+
+def test_pdf_data_has_everything_to_render(merchant, customer_id):
+    _set_company_address(merchant, "1 Market St\nSan Francisco, CA")
     merchant.ok("PATCH", f"/customer/{customer_id}", {"tax_id": "DE123456789"})
+    invoice_id = make_invoice(customer_id, 1000, 500)
     data = InvoicePdf.model_validate(merchant.ok("GET", f"/invoices/{invoice_id}/pdf"))
     assert (data.merchant.name, data.merchant.address_lines) == (
         "Acme Cloud",
@@ -217,6 +222,30 @@ def test_pdf_data_has_everything_to_render(merchant, invoice_id, customer_id):
     ]
     assert (data.totals.total, data.totals.amount_remaining, data.currency) == (1500, 1500, "USD")
     assert len(data.issue_date) == 10 and data.due_date > data.issue_date
+
+
+def test_an_issued_invoice_keeps_the_details_it_was_issued_with(merchant, customer_id):
+    _set_company_address(merchant, "1 Market St\nSan Francisco, CA")
+    body = {"tax_id": "DE123456789", "personal_address": {"line1": "1 Old Road", "city": "Bonn"}}
+    merchant.ok("PATCH", f"/customer/{customer_id}", body)
+    invoice_id = make_invoice(customer_id, 1000)
+    before = merchant.ok("GET", f"/invoices/{invoice_id}")
+    # Both parties move after the invoice was issued.
+    _set_company_address(merchant, "9 New Plaza\nOakland, CA")
+    later = {"first_name": "Augusta", "tax_id": "DE999", "personal_address": {"line1": "2 New St"}}
+    merchant.ok("PATCH", f"/customer/{customer_id}", later)
+    wire = merchant.ok("GET", f"/invoices/{invoice_id}")
+    assert wire["buyer"] == before["buyer"] and wire["seller"] == before["seller"]
+    assert wire["buyer"]["tax_id"] == "DE123456789"
+    assert wire["buyer"]["address"]["line1"] == "1 Old Road"
+    assert wire["seller"]["address_lines"] == ["1 Market St", "San Francisco, CA"]
+    pdf = InvoicePdf.model_validate(merchant.ok("GET", f"/invoices/{invoice_id}/pdf"))
+    assert (pdf.customer.name, pdf.customer.tax_id) == ("Ada Lovelace", "DE123456789")
+    assert pdf.merchant.address_lines == ["1 Market St", "San Francisco, CA"]
+    # A new invoice carries the new details.
+    newer = merchant.ok("GET", f"/invoices/{make_invoice(customer_id, 1000)}")
+    assert newer["buyer"]["tax_id"] == "DE999" and newer["buyer"]["name"].startswith("Augusta")
+    assert newer["seller"]["address_lines"] == ["9 New Plaza", "Oakland, CA"]
 
 
 def test_pdf_filename_is_sanitized(merchant, invoice_id):

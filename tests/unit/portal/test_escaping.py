@@ -111,8 +111,9 @@ def test_product_names_on_invoice_lines_are_text(client, merchant, customer_with
 def test_merchant_names_are_text_in_pages_email_and_pdf(
     client, merchant, customer_with_invoice, payload
 ):
-    built = customer_with_invoice()
+    # Renamed before the invoice is issued: an issued invoice keeps the name it was issued with.
     Company.update(name=f"Acme {payload}").where(Company.id == merchant.id).execute()
+    built = customer_with_invoice()
     patch_config(merchant, portal_header=f"Note {payload}")
     sign_in(client, merchant, built["customer"]["id"])
     for path in PAGES:

@@ -5,9 +5,17 @@ import re
 
 import pytest
 from pdftext import check_structure, page_text
-from portalkit import add_method, build_account, make_customer, make_price, sign_in, subscribe
+from portalkit import (
+    add_method,
+    build_account,
+    form,
+    make_customer,
+    make_price,
+    sign_in,
+    subscribe,
+)
 
-from portal.models import Company, Invoice
+from portal.models import Company, Customer, Invoice
 
 SAFE_ATTACHMENT = re.compile(r'^attachment; filename="invoice-[A-Za-z0-9._-]+\.pdf"$')
 
@@ -127,3 +135,20 @@ def test_the_merchant_pdf_data_matches_what_the_portal_draws(client, merchant, b
     sign_in(client, merchant, customer["id"])
     text = page_text(pdf_of(client, invoice.id).data)
     assert data["lines"][0]["description"] in text
+
+
+def test_editing_billing_details_later_leaves_an_issued_invoice_as_it_was(client, merchant, billed):
+    customer, invoice = billed
+    sign_in(client, merchant, customer["id"])
+    before = page_text(pdf_of(client, invoice.id).data)
+    assert "12 St James's Sq" in before and "DE123456789" in before
+    # The customer moves and changes tax ID in the portal; the merchant moves too.
+    page_html = client.get("/portal/billing-information").get_data(as_text=True)
+    fields = {**form(page_html, "/portal/billing-information")}
+    fields.update({"bi-address_line1": "1 New Road", "bi-tax_id": "DE999999999"})
+    assert client.post("/portal/billing-information", data=fields).status_code in (200, 303)
+    assert Customer.get_by_id(customer["id"]).tax_id == "DE999999999"  # the edit happened
+    Company.update(address="Neue Allee 9\n20095 Hamburg").where(Company.id == merchant.id).execute()
+    assert page_text(pdf_of(client, invoice.id).data) == before
+    html = client.get(f"/portal/invoices/{invoice.id}").get_data(as_text=True)
+    assert "12 St James&#39;s Sq" in html and "Hauptstraße 1" in html and "1 New Road" not in html
