@@ -7,7 +7,7 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-from fpdf import FPDF
+from fpdf import FPDF, FontFace
 
 from portal.billing.invoices import address_lines
 from portal.billing.money import format_money
@@ -15,6 +15,12 @@ from portal.billing.money import format_money
 FONTS = Path(__file__).parent / "fonts"
 INK = (17, 24, 39)
 MUTED = (75, 85, 99)
+# The brand colour can be anything (even a near-white stored before the branding form checked
+# it), so it only paints the thin stripe at the top and never sits behind text. Text sits on
+# fixed neutral fills instead: INK on either is 16:1 or more, MUTED on the white page 7.5:1,
+# both well above WCAG AA's 4.5:1 whatever the brand colour.
+HEADING_FILL = (243, 244, 246)
+ROW_FILL = (255, 255, 255)
 
 
 def _rgb(hex_color: str) -> tuple[int, int, int]:
@@ -40,8 +46,10 @@ class _InvoicePdf(FPDF):
 
 def _header(pdf: _InvoicePdf, data: dict) -> None:
     merchant = data["merchant"]
-    pdf.set_fill_color(*_rgb(merchant["brand_color"]))
-    pdf.rect(0, 0, pdf.w, 6, style="F")
+    # fpdf keeps the last fill colour set, and a table takes it as its cells' background, so
+    # the brand colour is set only for this rectangle and restored right after it.
+    with pdf.local_context(fill_color=_rgb(merchant["brand_color"])):
+        pdf.rect(0, 0, pdf.w, 6, style="F")
     pdf.text_line(merchant["name"], 16, bold=True)
     for line in merchant["address_lines"]:
         pdf.text_line(line, 9, color=MUTED)
@@ -76,8 +84,15 @@ def _bill_to(pdf: _InvoicePdf, customer: dict) -> None:
 
 def _lines(pdf: _InvoicePdf, data: dict) -> None:
     currency = data["currency"]
+    # Fills and text colour are explicit rather than inherited from whatever was drawn before.
+    pdf.set_text_color(*INK)
     with pdf.table(
-        col_widths=(60, 10, 15, 15), text_align=("LEFT", "RIGHT", "RIGHT", "RIGHT"), line_height=5.5
+        col_widths=(60, 10, 15, 15),
+        text_align=("LEFT", "RIGHT", "RIGHT", "RIGHT"),
+        line_height=5.5,
+        headings_style=FontFace(emphasis="B", color=INK, fill_color=HEADING_FILL),
+        cell_fill_color=ROW_FILL,
+        cell_fill_mode="ALL",
     ) as table:
         pdf.set_font("DejaVu", "B", 9)
         table.row(("Description", "Qty", "Unit price", "Amount"))

@@ -4,7 +4,7 @@ attachment with a safe filename, never cached, and only for the session's own in
 import re
 
 import pytest
-from pdftext import check_structure, page_text
+from pdftext import _stream, check_structure, objects, page_text
 from portalkit import (
     add_method,
     build_account,
@@ -15,6 +15,7 @@ from portalkit import (
     subscribe,
 )
 
+from portal.branding import MIN_CONTRAST, contrast_with_white
 from portal.models import Company, Customer, Invoice
 
 SAFE_ATTACHMENT = re.compile(r'^attachment; filename="invoice-[A-Za-z0-9._-]+\.pdf"$')
@@ -152,3 +153,111 @@ def test_editing_billing_details_later_leaves_an_issued_invoice_as_it_was(client
     assert page_text(pdf_of(client, invoice.id).data) == before
     html = client.get(f"/portal/invoices/{invoice.id}").get_data(as_text=True)
     assert "12 St James&#39;s Sq" in html and "Hauptstraße 1" in html and "1 New Road" not in html
+
+
+# --- colours in the page content stream ----------------------------------------------------
+# Enough of a content-stream interpreter to know, for every rectangle filled and every piece
+# of text shown, the fill colour in force (rg/g, with q/Q saving and restoring it).
+
+_TOKEN = re.compile(
+    rb"\((?:\\.|[^\\)])*\)|<[0-9A-Fa-f\s]*>|\[|\]|/[^\s/\[\]()<>]+"
+    rb"|[-+]?(?:\d+\.?\d*|\.\d+)|[A-Za-z'\"*]+",
+    re.S,
+)
+_FILLS = {b"f", b"F", b"f*", b"B", b"B*", b"b", b"b*"}
+WHITE = (255, 255, 255)
+
+
+def _hex(rgb: tuple[int, int, int]) -> str:
+    return "#" + "".join(f"{c:02x}" for c in rgb)
+
+
+def _contrast(one: tuple[int, int, int], other: tuple[int, int, int]) -> float:
+    # Luminance is read back from the project's WCAG helper (ratio = 1.05 / (L + 0.05)), so the
+    # formula lives in one place.
+    lum = sorted(1.05 / contrast_with_white(_hex(c)) - 0.05 for c in (one, other))
+    return (lum[1] + 0.05) / (lum[0] + 0.05)
+
+
+def painted(pdf: bytes):
+    """(page size, fills, texts): fills are (colour, (x0, y0, x1, y1) or None for a path that is
+    not a rectangle) in drawing order; texts are (colour, (x, y), index into fills so far)."""
+    objs = objects(pdf)
+    width, height = map(float, re.search(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf).groups())
+    fills, texts = [], []
+    for body in objs.values():
+        if b"/Type /Page\n" not in body:
+            continue
+        stream = _stream(objs[int(re.search(rb"/Contents (\d+) 0 R", body).group(1))])
+        fill, saved, operands, rects, path, at = (0, 0, 0), [], [], [], False, (0.0, 0.0)
+        for token in _TOKEN.findall(stream):
+            if not re.fullmatch(rb"[A-Za-z'\"*]+", token):
+                operands.append(token)
+                continue
+            nums = [float(t) for t in operands if re.fullmatch(rb"[-+.\d]+", t)]
+            if token == b"q":
+                saved.append(fill)
+            elif token == b"Q":
+                fill = saved.pop()
+            elif token == b"rg":
+                fill = tuple(round(v * 255) for v in nums[-3:])
+            elif token == b"g":
+                fill = (round(nums[-1] * 255),) * 3
+            elif token == b"re":
+                x, y, w, h = nums[-4:]
+                rects.append((min(x, x + w), min(y, y + h), max(x, x + w), max(y, y + h)))
+            elif token in (b"m", b"l", b"c", b"v", b"y"):
+                path = True
+            elif token in _FILLS or token in (b"S", b"s", b"n"):
+                if token in _FILLS:
+                    fills += [(fill, rect) for rect in rects] + ([(fill, None)] if path else [])
+                rects, path = [], False
+            elif token == b"BT":
+                at = (0.0, 0.0)
+            elif token == b"Td":
+                at = (at[0] + nums[-2], at[1] + nums[-1])
+            elif token == b"Tm":
+                at = (nums[-2], nums[-1])
+            elif token in (b"Tj", b"TJ", b"'", b'"'):
+                texts.append((fill, at, len(fills)))
+            operands = []
+    return (width, height), fills, texts
+
+
+def _behind(fills, index: int, point) -> tuple[int, int, int] | None:
+    """The colour of the last rectangle filled before a text and under it (tested just above
+    its baseline, where the glyphs are), or None for the white page."""
+    x, y = point[0] + 0.5, point[1] + 1
+    for colour, rect in reversed(fills[:index]):
+        if rect and rect[0] <= x <= rect[2] and rect[1] <= y <= rect[3]:
+            return colour
+    return None
+
+
+@pytest.mark.parametrize("brand", ["#111111", "#fafafa", "#4338ca"])
+def test_the_brand_colour_fills_only_the_header_stripe_and_text_stays_readable(
+    client, merchant, billed, brand
+):
+    """The brand colour is for the thin stripe at the top; the line table and everything else
+    sit on light neutral fills with text at WCAG AA contrast, however dark or light the brand.
+    (A stored colour may predate the branding form's check, so #fafafa is possible.)"""
+    customer, invoice = billed
+    Company.update(brand_color=brand).where(Company.id == merchant.id).execute()
+    sign_in(client, merchant, customer["id"])
+    pdf = pdf_of(client, invoice.id).data
+    (width, height), fills, texts = painted(pdf)
+    brand_rgb = tuple(int(brand[i : i + 2], 16) for i in (1, 3, 5))
+
+    stripes = [rect for colour, rect in fills if colour == brand_rgb]
+    assert len(stripes) == 1, f"the brand colour fills {len(stripes)} shapes, not just the stripe"
+    x0, y0, x1, y1 = stripes[0]
+    assert (x0, x1, y1) == (0, pytest.approx(width, abs=0.1), pytest.approx(height, abs=0.1))
+    assert 0 < y1 - y0 <= 20  # thin: at most 20 pt tall
+
+    assert len(texts) >= 20  # the header, the parties, the line table and the totals
+    for colour, at, index in texts:
+        background = _behind(fills, index, at) or WHITE
+        if background != brand_rgb:
+            assert _contrast(background, (0, 0, 0)) >= 15, f"dark fill {background} under text"
+        ratio = _contrast(colour, background)
+        assert ratio >= MIN_CONTRAST, f"text {colour} on {background} at {at}: {ratio:.2f}:1"
