@@ -22,6 +22,7 @@ from portal.billing.subscription_items import (
     item_rows,
     lock,
     pending_rows,
+    usual_method,
 )
 from portal.billing.subscriptions import (
     cancel_subscription,
@@ -29,7 +30,16 @@ from portal.billing.subscriptions import (
     unused_time_credit,
 )
 from portal.errors import Conflict, FeatureDisabled, PermissionDenied, ValidationFailed
-from portal.models import Coupon, Discount, Price, Product, Subscription, utcnow
+from portal.models import (
+    Coupon,
+    Discount,
+    Invoice,
+    PaymentMethod,
+    Price,
+    Product,
+    Subscription,
+    utcnow,
+)
 
 MAX_PORTAL_QUANTITY = min(MAX_QUANTITY, 1000)
 
@@ -118,8 +128,12 @@ def preview(sub, settings, price_id=None, quantity=None, now=None) -> ChangePlan
     )
 
 
-def change(sub, settings, price_id, quantity, expected_version, now=None) -> Subscription:
-    """Do what the preview at ``expected_version`` showed; a stale preview is a 409."""
+def change(
+    sub, settings, price_id, quantity, expected_version, now=None, method_id=None
+) -> Subscription:
+    """Do what the preview at ``expected_version`` showed; a stale preview is a 409. An
+    immediate charge that fails (402) leaves everything as it was; ``method_id`` chooses
+    which of the customer's methods pays (and pays the subscription from then on)."""
     require_changeable(sub, settings)
     # Version first, under the lock: a replayed confirm of a done switch is stale (409),
     # not a request to "switch" to the plan it already has (422).
@@ -129,11 +143,37 @@ def change(sub, settings, price_id, quantity, expected_version, now=None) -> Sub
     return update_subscription(
         sub,
         items=items,
+        payment_method=_own_method(sub, method_id) if method_id else None,
         behavior=settings["subscription_proration_behavior"],
         timing=settings["subscription_charge_timing"],
         expected_version=expected_version,
         now=now,
+        require_payment=True,
     )
+
+
+def _own_method(sub: Subscription, method_id: str) -> PaymentMethod:
+    method = PaymentMethod.get_or_none(
+        (PaymentMethod.id == method_id)
+        & (PaymentMethod.customer == sub.customer_id)
+        & (PaymentMethod.enabled == True)  # noqa: E712
+    )
+    if method is None:
+        raise ValidationFailed.field("payment_method_id", "Choose one of your payment methods.")
+    return method
+
+
+def still_due(sub: Subscription) -> int:
+    """What the subscription's open invoices still ask for: cancelling does not void them."""
+    open_invoices = Invoice.select().where(
+        (Invoice.subscription == sub.id) & (Invoice.status == "OPEN")
+    )
+    return sum(max(0, i.amount_due - i.amount_paid) for i in open_invoices)
+
+
+def paying_method(sub: Subscription) -> PaymentMethod | None:
+    """The method a change's immediate charge goes to unless the customer picks another."""
+    return usual_method(sub)
 
 
 def retention_offer(

@@ -32,6 +32,12 @@ class ChangeBody(Body):
     preview_token: Annotated[str, StringConstraints(max_length=500)] | None = Field(
         None, description="From the preview: the change is billed at the preview's instant."
     )
+    payment_method_id: Id | None = Field(
+        None,
+        description="One of the customer's payment methods to pay the change (and the "
+        "subscription from then on); default: the subscription's method. A declined charge "
+        "is a 402 and changes nothing.",
+    )
 
 
 class PortalPreview(ProrationPreview):
@@ -108,7 +114,13 @@ def portal_change(subscription_id: str, body: ChangeBody):
         current_app.config["SECRET_KEY"], body.preview_token, sub, body.expected_version
     )
     changed = rules.change(
-        sub, settings(), body.price_id, body.quantity, body.expected_version, now=at
+        sub,
+        settings(),
+        body.price_id,
+        body.quantity,
+        body.expected_version,
+        now=at,
+        method_id=body.payment_method_id,
     )
     event("subscription.changed", {"price_id": body.price_id, "quantity": body.quantity}, sub.id)
     return success(render(changed), message="Subscription changed")

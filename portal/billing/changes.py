@@ -5,7 +5,7 @@ so what a preview promises is exactly what the change bills."""
 
 from datetime import datetime, timedelta
 
-from portal.errors import Conflict, ValidationFailed
+from portal.errors import Conflict, PaymentDeclined, ValidationFailed
 from portal.models import (
     Invoice,
     PaymentMethod,
@@ -187,8 +187,11 @@ def update_subscription(
     timing: str = "immediately",
     expected_version: int | None = None,
     now: datetime | None = None,
+    require_payment: bool = False,
 ) -> Subscription:
-    """Change what was given (None = leave as is); item changes are billed per the plan."""
+    """Change what was given (None = leave as is); item changes are billed per the plan.
+    With ``require_payment`` a change whose immediate charge fails raises PaymentDeclined,
+    so the caller's transaction rolls the whole change back: nothing changes."""
     now = now or utcnow()
     sub = lock(sub)
     check_changeable(sub)
@@ -206,5 +209,8 @@ def update_subscription(
         sub.version += 1
         sub.save()
     if invoice is not None and invoice.status == "OPEN":
-        collect(invoice, sub, now)
+        charge = collect(invoice, sub, now)
+        if require_payment and (charge is None or charge.status != "succeeded"):
+            why = charge.failure_message if charge else "There is no payment method to charge."
+            raise PaymentDeclined(f"{why} Nothing was changed.")
     return Subscription.get_by_id(sub.id)

@@ -6,6 +6,7 @@ from datetime import datetime
 from portal.db import locked
 from portal.errors import ValidationFailed
 from portal.models import (
+    Charge,
     Coupon,
     Customer,
     Discount,
@@ -141,19 +142,25 @@ def lock(sub: Subscription) -> Subscription:
     return locked(Subscription.select().where(Subscription.id == sub.id)).get()
 
 
-def collect(invoice: Invoice, sub: Subscription, now: datetime) -> None:
+def collect(invoice: Invoice, sub: Subscription, now: datetime) -> Charge | None:
     """Charge an open invoice to the subscription's method (else the customer's default).
     With no usable method the invoice stays open as failed and the subscription falls due."""
-    method = sub.payment_method if sub.payment_method_id else None
-    if method is None or not method.enabled:
-        method = default_method(sub.customer_id)
+    method = usual_method(sub)
     if method is not None:
-        pay_invoice(invoice, method, now)
-        return
+        return pay_invoice(invoice, method, now)
     Invoice.update(payment_failed=True).where(Invoice.id == invoice.id).execute()
     Subscription.update(status="past_due", version=Subscription.version + 1).where(
         (Subscription.id == sub.id) & (Subscription.status == "active")
     ).execute()
+    return None
+
+
+def usual_method(sub: Subscription) -> PaymentMethod | None:
+    """What pays the subscription: its own method while enabled, else the default."""
+    method = sub.payment_method if sub.payment_method_id else None
+    if method is None or not method.enabled:
+        method = default_method(sub.customer_id)
+    return method
 
 
 def pending_rows(sub: Subscription) -> list[PendingInvoiceItem]:

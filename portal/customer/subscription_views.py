@@ -8,7 +8,7 @@ from portal.customer import bp
 from portal.customer.session import signed_in
 from portal.db import write_transaction
 from portal.digits import is_ascii_digits
-from portal.errors import Conflict, DomainError
+from portal.errors import Conflict, DomainError, PaymentDeclined, ValidationFailed
 from portal.models import Subscription, utcnow
 from portal.signin import record_event
 
@@ -129,6 +129,7 @@ def cancel_confirm(subscription_id):
         "customer/cancel_confirm.html",
         sub=sub,
         plan=rules.cancel_plan(sub, settings(), now),
+        still_due=rules.still_due(sub),
         preview_token=_seal(sub, now),
         reason=reason,
         comment=comment,
@@ -137,8 +138,9 @@ def cancel_confirm(subscription_id):
     )
 
 
-def _act(sub, action_name: str, work):
-    """Run a subscription action once per form; errors come back as a message."""
+def _act(sub, action_name: str, work, raise_errors: bool = False):
+    """Run a subscription action once per form; errors come back as a message (or, with
+    ``raise_errors``, as the DomainError, after the transaction rolled back)."""
     form = NonceForm()
     if not form.validate_on_submit():
         abort(400)
@@ -148,6 +150,8 @@ def _act(sub, action_name: str, work):
                 return work(), None
             return None, None
     except DomainError as exc:
+        if raise_errors:
+            raise
         return None, exc.message
 
 
@@ -267,6 +271,9 @@ def change_preview(subscription_id, message=None, status=200):
         price_id=price_id,
         quantity=quantity,
         message=message,
+        stale=status == 409,
+        methods=overview.methods(current_user.customer_id) if plan.amount_due_now else [],
+        paying=rules.paying_method(sub),
         form=NonceForm(formdata=None),
         nonce=new_nonce,
     )
@@ -284,23 +291,26 @@ def change(subscription_id):
         return redirect(url_for("customer.change_start", subscription_id=sub.id), 303)
 
     expected = _whole(version) or -1
+    method_id = (request.form.get("payment_method_id") or "").strip()[:64] or None
 
     def work():
         at = _sealed_instant(sub, expected)
-        changed = rules.change(sub, settings(), price_id, quantity, expected, now=at)
+        changed = rules.change(sub, settings(), price_id, quantity, expected, at, method_id)
         _event(changed, "subscription.changed", {"price_id": price_id, "quantity": quantity})
         return changed
 
-    changed, error = _act(sub, "change", work)
-    if error and "changed since" in error:
-        # The subscription moved on since the preview: show a fresh one, never a surprise.
-        return change_preview(sub.id, message=error, status=409)
-    if not error and changed is not None and changed.status == "past_due":
-        error = (
-            "Your plan has been updated, but the payment was declined. "
-            "Pay the open invoice to keep your subscription active."
-        )
-    flash(error or "Your plan has been updated.")
+    try:
+        _act(sub, "change", work, raise_errors=True)
+    except (PaymentDeclined, ValidationFailed) as exc:
+        # Nothing changed (the transaction rolled back): the same preview, another method.
+        return change_preview(sub.id, message=exc.message, status=exc.status)
+    except DomainError as exc:
+        if isinstance(exc, Conflict) and "changed since" in exc.message:
+            # The subscription moved on since the preview: a fresh one, never a surprise.
+            return change_preview(sub.id, message=exc.message, status=409)
+        flash(exc.message)
+        return redirect(url_for("customer.subscriptions"), 303)
+    flash("Your plan has been updated.")
     return redirect(url_for("customer.subscriptions"), 303)
 
 

@@ -57,7 +57,7 @@ def test_a_scheduled_cancellation_shows_the_end_date_instead(client, merchant, j
     sub = subscribe(merchant, jo["id"], price["id"])
     merchant.ok("DELETE", f"/subscriptions/{sub['id']}?at_period_end=true")
     text = text_of(page(client, "/portal"))
-    assert re.search(rf"Ends on {DATE}\. You won't be charged again\.", text)
+    assert re.search(rf"Ends on {DATE}\. No further renewals\.", text)
     assert "Renews on" not in text
 
 

@@ -416,3 +416,23 @@ def test_an_old_preview_token_cannot_bill_a_change_at_its_earlier_instant(portal
     assert [(i.id, i.total, i.status) for i in shop.invoices()] == invoices_before
     assert shop.subscription()["credit_balance"] == balance_before
     assert shop.subscription()["items"][0]["quantity"] == 9
+
+
+def test_a_declined_change_is_a_402_that_changes_nothing(portal, shop):
+    shop.configure(allow_quantity_updates=True)
+    good = shop.subscription()["instrument_id"] or shop.add_card()
+    declining = shop.add_card(source="tok_chargeDeclined")
+    shop.merchant.ok("PATCH", f"/subscriptions/{shop.sub}", {"instrument_id": declining})
+    before = shop.subscription()
+    preview = portal.ok("GET", sub_path(shop, "/preview?quantity=3"))
+    body = {
+        "quantity": 3,
+        "expected_version": preview["subscription_version"],
+        "preview_token": preview["preview_token"],
+    }
+    response = portal.api("POST", sub_path(shop, "/change"), body)
+    assert portal.error(response) == (402, "PAYMENT_DECLINED")
+    assert "Nothing was changed." in response.get_json()["error"]["message"]
+    assert shop.subscription() == before and len(shop.invoices()) == 1
+    changed = portal.ok("POST", sub_path(shop, "/change"), {**body, "payment_method_id": good})
+    assert changed["items"][0]["quantity"] == 3 and changed["status"] == "active"

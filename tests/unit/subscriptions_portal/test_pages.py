@@ -86,6 +86,23 @@ def test_the_confirm_page_says_what_happens_and_the_credit_shown_is_issued(
     assert [shop.amounts(invoice) for invoice in final] == ([[-credit]] if credit else [])
 
 
+@pytest.mark.parametrize("mode", ["immediately", "end_of_period"])
+def test_cancelling_with_an_open_invoice_never_promises_no_more_charges(portal, shop, mode):
+    shop.configure(cancellation_mode=mode)
+    declining = shop.add_card(source="tok_chargeDeclined")
+    body = {
+        "identity_id": shop.customer,
+        "instrument_id": declining,
+        "items": [{"price_id": shop.basic, "quantity": 1}],
+    }
+    sub = shop.merchant.ok("POST", "/subscriptions", body, status=201)
+    assert shop.subscription(sub["id"])["status"] == "incomplete"  # its first charge failed
+    text = portal.text(portal.cancel_page(sub["id"]))
+    assert "won't be charged again" not in text
+    due = shop.invoices(sub["id"])[-1].amount_due
+    assert cents("still due:", text) == due and "Cancelling does not cancel them." in text
+
+
 @pytest.mark.parametrize(
     ("mode", "prorate", "target", "credit", "charge"),
     [
@@ -337,14 +354,45 @@ def test_a_quantity_change_is_previewed_and_billed(portal, shop):
     assert shop.invoices()[-1].amount_due == 1355
 
 
-def test_a_declined_change_payment_is_said_plainly(portal, shop):
+def _money_state(shop) -> tuple:
+    from portal.models import Charge
+
+    sub = shop.subscription()
+    items = [(i["price_id"], i["quantity"]) for i in sub["items"]]
+    return sub["status"], sub["version"], items, len(shop.invoices()), Charge.select().count()
+
+
+def test_a_declined_change_payment_changes_nothing_and_offers_another_method(portal, shop):
     shop.configure(allow_quantity_updates=True)
+    good = shop.subscription()["instrument_id"] or shop.add_card()
     declining = shop.add_card(source="tok_chargeDeclined")
     shop.merchant.ok("PATCH", f"/subscriptions/{shop.sub}", {"instrument_id": declining})
+    before = _money_state(shop)
     preview = portal.preview_page(shop.sub, quantity=3)
-    done = portal.submit(preview, f"/{shop.sub}/change", follow=True)
-    assert "the payment was declined" in portal.text(done)
-    assert shop.subscription()["status"] == "past_due"
+    refused = portal.submit(preview, f"/{shop.sub}/change")
+    assert refused.status_code == 402
+    assert "Your card was declined. Nothing was changed." in portal.text(refused)
+    assert _money_state(shop) == before  # no item, invoice, charge or status changed
+    # The same preview offers the customer's other methods; paying with one works, once.
+    html = refused.get_data(as_text=True)
+    assert re.search(rf'<option value="{declining}" selected>', html)  # what was tried
+    assert f'<option value="{good}">' in html
+    done = portal.submit(refused, f"/{shop.sub}/change", payment_method_id=good)
+    assert done.status_code == 303
+    sub = shop.subscription()
+    assert sub["items"][0]["quantity"] == 3 and sub["status"] == "active"
+    assert sub["instrument_id"] == good and shop.invoices()[-1].status == "PAID"
+
+
+def test_a_change_cannot_be_paid_with_another_customers_method(portal, shop):
+    shop.configure(allow_quantity_updates=True)
+    theirs = shop.add_card(shop.new_customer("other@example.com"))
+    before = _money_state(shop)
+    preview = portal.preview_page(shop.sub, quantity=3)
+    refused = portal.submit(preview, f"/{shop.sub}/change", payment_method_id=theirs)
+    assert refused.status_code == 422
+    assert "Choose one of your payment methods." in portal.text(refused)
+    assert _money_state(shop) == before
 
 
 def shown(portal, page) -> tuple[int, int]:
