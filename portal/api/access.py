@@ -3,7 +3,7 @@
 from typing import Annotated, Literal
 
 from flask import current_app, g, request
-from pydantic import StringConstraints
+from pydantic import Field, StringConstraints
 
 from portal import access
 from portal.billing.lookup import get_owned, get_referenced
@@ -30,7 +30,13 @@ class LinkRequest(Body):
     company_id: Id
     email: Email
     destination: Destination = "home"
-    destination_context: Id | None = None
+    destination_context: Id | None = Field(
+        None,
+        description="Optional: the id of an existing invoice of this company; the link then "
+        "opens that invoice (the portal home when it is another customer's invoice). Any other "
+        "value, an unknown id or another company's invoice is refused with 422.",
+        examples=["7f9c2ba4-e88f-4c5e-9a1b-3d2f1e0c4b5a"],
+    )
 
 
 class TokenBody(Body):
@@ -53,7 +59,13 @@ class CodeBody(Body):
 class HandoffRequest(Body):
     customer_id: Id
     destination: Destination = "home"
-    destination_context: Id | None = None
+    destination_context: Id | None = Field(
+        None,
+        description="Optional: the id of an existing invoice of this customer; the URL then "
+        "opens that invoice. Any other value, an unknown id or another customer's invoice is "
+        "refused with 422.",
+        examples=["7f9c2ba4-e88f-4c5e-9a1b-3d2f1e0c4b5a"],
+    )
 
 
 class Requested(Shape):
