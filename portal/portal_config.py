@@ -27,6 +27,7 @@ DEFAULTS = {
     "cancellations_enabled": True,
     "cancellation_mode": "end_of_period",
     "cancellation_proration_enabled": False,
+    "cancellation_credit_destination": "credit_balance",
     "cancellation_reasons_enabled": False,
     "cancellation_reasons": DEFAULT_REASONS,
     "retention_coupon_id": None,
@@ -40,6 +41,7 @@ DEFAULTS = {
 PAYMENT_KINDS = ("card", "bank_account")
 CHOICES = {
     "cancellation_mode": ("immediately", "end_of_period"),
+    "cancellation_credit_destination": ("credit_balance", "original_payment_method"),
     "subscription_proration_behavior": ("none", "prorate", "full_difference"),
     "subscription_charge_timing": ("immediately", "period_end"),
 }

@@ -11,6 +11,7 @@ from datetime import datetime
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from portal.billing import coupons as coupon_rules
+from portal.billing import credit as credit_rules
 from portal.billing.changes import check_version, preview_change, update_subscription
 from portal.billing.invoices import compute_totals
 from portal.billing.proration import ChangePlan
@@ -226,8 +227,9 @@ def cancel_plan(sub: Subscription, settings: dict, now: datetime | None = None) 
     lines = [as_line(row) for row in pending_rows(sub)]
     if immediately and settings["cancellation_proration_enabled"]:
         lines += unused_time_credit(sub, now)
-    totals = compute_totals(lines, (), sub.currency, sub.credit_balance)
-    credit = max(totals.credit_balance - sub.credit_balance, 0)
+    available = sub.credit_balance + credit_rules.balance(sub.customer_id, sub.currency)
+    totals = compute_totals(lines, (), sub.currency, available)
+    credit = max(totals.credit_balance - available, 0)
     ends_at = now if immediately else sub.current_period_end
     return CancelPlan(immediately, ends_at, credit, totals.amount_due)
 
@@ -261,6 +263,7 @@ def cancel(sub, settings, reason=None, comment=None, now=None) -> tuple[Subscrip
         sub,
         at_period_end=at_period_end,
         prorate=settings["cancellation_proration_enabled"],
+        refund=settings["cancellation_credit_destination"] == "original_payment_method",
         reason=reason,
         comment=(comment or None),
         now=now,

@@ -46,3 +46,11 @@ class Merchant:
 
 def unique_email(prefix: str = "customer") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}@example.com"
+
+
+def customer_credit(customer_id: str, currency: str = "USD") -> int:
+    """The customer's credit balance in ``currency`` (what their next invoices can use)."""
+    from portal.billing import credit
+
+    with db.connection_context():
+        return credit.balance(customer_id, currency)

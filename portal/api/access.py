@@ -6,6 +6,7 @@ from flask import current_app, g, request
 from pydantic import Field, StringConstraints
 
 from portal import access
+from portal.billing import credit
 from portal.billing.lookup import get_owned, get_referenced
 from portal.errors import ValidationFailed
 from portal.models import Company, Customer
@@ -88,6 +89,9 @@ class HandoffOut(Shape):
 
 class Me(Shape):
     customer: schemas.Customer
+    credit_balances: dict[str, int] = Field(
+        description="Credit the customer's next invoices use first, in cents per currency."
+    )
     company: dict
 
 
@@ -245,6 +249,7 @@ def me_route():
     return success(
         {
             "customer": render(customer),
+            "credit_balances": credit.balances(customer.id),
             "company": {
                 "id": g.company.id,
                 "name": g.company.name,

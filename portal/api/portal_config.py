@@ -27,6 +27,7 @@ ShortId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 # The allowed values come from portal.portal_config, so the schema cannot drift from the rules.
 PaymentKind = Literal[PAYMENT_KINDS]
 CancellationMode = Literal[CHOICES["cancellation_mode"]]
+CreditDestination = Literal[CHOICES["cancellation_credit_destination"]]
 ProrationBehavior = Literal[CHOICES["subscription_proration_behavior"]]
 ChargeTiming = Literal[CHOICES["subscription_charge_timing"]]
 
@@ -47,6 +48,9 @@ DESCRIPTIONS = {
     "period ends.",
     "cancellation_proration_enabled": "An immediate cancellation credits the unused part of the "
     "period.",
+    "cancellation_credit_destination": "Where the credit for unused time goes: the "
+    "customer's credit balance (used by their next invoices), or refunded to the payment "
+    "method that paid the period.",
     "cancellation_reasons_enabled": "Customers pick one of cancellation_reasons before cancelling.",
     "cancellation_reasons": "The reasons offered, in order: 1 to 10 while reasons are on, each "
     "1-100 characters and listed once.",
@@ -101,6 +105,7 @@ class ConfigFields(Shape):
     cancellations_enabled: bool = _shown("cancellations_enabled")
     cancellation_mode: CancellationMode = _shown("cancellation_mode")
     cancellation_proration_enabled: bool = _shown("cancellation_proration_enabled")
+    cancellation_credit_destination: CreditDestination = _shown("cancellation_credit_destination")
     cancellation_reasons_enabled: bool = _shown("cancellation_reasons_enabled")
     cancellation_reasons: list[str] = _shown("cancellation_reasons")
     retention_coupon_id: str | None = _shown("retention_coupon_id")
@@ -133,6 +138,7 @@ class PortalConfigPatch(Body):
     cancellations_enabled: bool = _changed("cancellations_enabled")
     cancellation_mode: CancellationMode = _changed("cancellation_mode")
     cancellation_proration_enabled: bool = _changed("cancellation_proration_enabled")
+    cancellation_credit_destination: CreditDestination = _changed("cancellation_credit_destination")
     cancellation_reasons_enabled: bool = _changed("cancellation_reasons_enabled")
     cancellation_reasons: Annotated[list[Reason], Field(max_length=10)] = _changed(
         "cancellation_reasons"

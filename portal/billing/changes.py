@@ -17,6 +17,7 @@ from portal.models import (
     utcnow,
 )
 
+from . import credit
 from .invoices import LineSpec, create_invoice
 from .proration import Billing, ChangePlan, plan_change
 from .subscription_items import (
@@ -79,7 +80,8 @@ def _billing(sub: Subscription, rows: list[SubscriptionItem], now: datetime) -> 
         period_start=sub.current_period_start,
         period_end=sub.current_period_end,
         next_period_end=next_period_end(sub, rows),
-        credit_balance=sub.credit_balance,
+        # All the credit the next invoices can use, as create_invoice will apply it.
+        credit_balance=sub.credit_balance + credit.balance(sub.customer_id, sub.currency),
         coupons_now=tuple(active_coupons(sub, now)),
         coupons_next=tuple(active_coupons(sub, sub.current_period_end)),
         pending=tuple(as_line(row) for row in pending_rows(sub)),

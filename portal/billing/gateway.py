@@ -38,6 +38,13 @@ class ChargeResult:
     failure_message: str | None = None
 
 
+@dataclass(frozen=True)
+class RefundResult:
+    succeeded: bool
+    gateway_ref: str
+    failure_message: str | None = None
+
+
 class GatewayError(Exception):
     """The gateway refused an instrument; ``field`` names the form field at fault."""
 
@@ -56,6 +63,10 @@ class PaymentGateway(Protocol):
     def charge(
         self, gateway_ref: str, amount: int, currency: str, idempotency_key: str
     ) -> ChargeResult: ...
+
+    def refund(
+        self, charge_ref: str, amount: int, currency: str, idempotency_key: str
+    ) -> RefundResult: ...
 
 
 def luhn_ok(number: str) -> bool:
@@ -118,8 +129,10 @@ class SandboxGateway:
 
     def __init__(self, secret: bytes | str | None = None):
         self._charges: dict[str, ChargeResult] = {}
+        self._refunds: dict[str, RefundResult] = {}
         self._spent: set[str] = set()
         self.charge_calls: list[tuple[str, int, str, str]] = []
+        self.refund_calls: list[tuple[str, int, str, str]] = []
         self.use_secret(secret or secrets.token_bytes(32))
 
     def use_secret(self, secret: bytes | str) -> None:
@@ -241,6 +254,15 @@ class SandboxGateway:
             result = ChargeResult(True, f"ch_{secrets.token_hex(8)}")
         self._charges[idempotency_key] = result
         return result
+
+    def refund(
+        self, charge_ref: str, amount: int, currency: str, idempotency_key: str
+    ) -> RefundResult:
+        """Sandbox refunds always succeed, once per idempotency key."""
+        if idempotency_key not in self._refunds:
+            self.refund_calls.append((charge_ref, amount, currency, idempotency_key))
+            self._refunds[idempotency_key] = RefundResult(True, f"re_{secrets.token_hex(8)}")
+        return self._refunds[idempotency_key]
 
 
 _gateway: PaymentGateway = SandboxGateway()

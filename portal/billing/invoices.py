@@ -16,6 +16,7 @@ from portal.models import (
     utcnow,
 )
 
+from . import credit
 from .coupons import discount_amount
 from .gateway import get_gateway
 from .lookup import get_referenced
@@ -181,13 +182,17 @@ def create_invoice(
     period_end: datetime | None = None,
     now: datetime | None = None,
 ) -> Invoice:
-    """Create a finalized invoice. Discounts come off a positive subtotal; a subscription's
-    credit balance pays what it can, and a negative total becomes credit."""
+    """Create a finalized invoice. Discounts come off a positive subtotal; credit pays what
+    it can (the subscription's own first, then the customer's balance in that currency), and
+    a negative total becomes the subscription's credit."""
     now = now or utcnow()
-    balance = subscription.credit_balance if subscription is not None else 0
-    totals = compute_totals(lines, coupons, currency, balance)
+    own = subscription.credit_balance if subscription is not None else 0
+    credit.hold(customer.id)
+    held = credit.balance(customer.id, currency)
+    totals = compute_totals(lines, coupons, currency, own + held)
+    from_customer = max(totals.credit_applied - own, 0)
     if subscription is not None:
-        subscription.credit_balance = totals.credit_balance
+        subscription.credit_balance = totals.credit_balance - (held - from_customer)
     subtotal, discount, total = totals.subtotal, totals.discount, totals.total
     credit_applied, amount_due = totals.credit_applied, totals.amount_due
     invoice = Invoice.create(
@@ -232,6 +237,7 @@ def create_invoice(
             for index, line in enumerate(lines)
         ]
     ).execute()
+    credit.spend(invoice, from_customer, now)
     if subscription is not None:
         subscription.latest_invoice_id = invoice.id
     return invoice

@@ -18,6 +18,7 @@ from portal.models import (
     utcnow,
 )
 
+from . import credit
 from .invoices import LineSpec, create_invoice, pay_invoice
 from .money import round_cents
 from .periods import boundary
@@ -134,8 +135,15 @@ def _final_invoice(sub: Subscription, extra: list[LineSpec], now: datetime) -> I
     return invoice
 
 
-def _end(sub: Subscription, ended_at: datetime, extra: list[LineSpec], now: datetime) -> None:
-    """Cancel for good: final invoice for pending lines, discounts stop."""
+def _end(
+    sub: Subscription,
+    ended_at: datetime,
+    extra: list[LineSpec],
+    now: datetime,
+    refund: bool = False,
+) -> None:
+    """Cancel for good: final invoice for pending lines, discounts stop, and credit left on
+    the subscription goes to the customer (their balance, or refunded when ``refund``)."""
     invoice = _final_invoice(sub, extra, now)
     sub.status, sub.ended_at, sub.cancel_at_period_end = "canceled", ended_at, False
     Discount.update(ended_at=ended_at).where(
@@ -145,6 +153,7 @@ def _end(sub: Subscription, ended_at: datetime, extra: list[LineSpec], now: date
     sub.save()
     if invoice is not None and invoice.status == "OPEN":
         collect(invoice, sub, now)
+    credit.release_subscription_credit(sub, now, refund)
 
 
 def cancel_subscription(
@@ -155,8 +164,10 @@ def cancel_subscription(
     reason: str | None = None,
     comment: str | None = None,
     now: datetime | None = None,
+    refund: bool = False,
 ) -> Subscription:
-    """End now (optionally crediting unused time) or schedule the end for the period's end."""
+    """End now (optionally crediting unused time: to the customer's balance, or refunded to
+    the original payment method when ``refund``) or schedule the end for the period's end."""
     now = now or utcnow()
     sub = lock(sub)
     if sub.status not in LIVE_STATUSES:
@@ -169,8 +180,8 @@ def cancel_subscription(
         sub.version += 1
         sub.save()
         return sub
-    credit = unused_time_credit(sub, now) if prorate else []
-    _end(sub, now, credit, now)
+    unused = unused_time_credit(sub, now) if prorate else []
+    _end(sub, now, unused, now, refund)
     return Subscription.get_by_id(sub.id)
 
 

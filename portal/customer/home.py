@@ -2,6 +2,7 @@
 
 from flask_login import current_user
 
+from portal.billing import credit
 from portal.customer import bp
 from portal.customer.session import signed_in
 
@@ -14,9 +15,11 @@ from .shell import render_portal
 def home():
     customer_id = current_user.customer_id
     methods = overview.methods(customer_id)
+    credits = credit.balances(customer_id)
     return render_portal(
         "customer/home.html",
-        subscriptions=overview.subscriptions(customer_id),
+        credits=credits,
+        subscriptions=overview.subscriptions(customer_id, held=credits),
         default_method=next((m for m in methods if m.is_default), None),
         unpaid=overview.unpaid_invoices(customer_id),
     )

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from portal.billing import credit
 from portal.billing.invoices import compute_totals
 from portal.billing.money import format_money
 from portal.models import (
@@ -39,8 +40,9 @@ class SubscriptionView:
         return format_money(cents, self.sub.currency)
 
 
-def subscriptions(customer_id: str, statuses=LIVE) -> list[SubscriptionView]:
-    """Subscriptions with items, prices, products and live discounts: three queries."""
+def subscriptions(customer_id: str, statuses=LIVE, held=None) -> list[SubscriptionView]:
+    """Subscriptions with items, prices, products and live discounts: three queries (four
+    without ``held``, the customer's credit per currency, which next amounts count)."""
     subs = list(
         Subscription.select()
         .where((Subscription.customer == customer_id) & Subscription.status.in_(statuses))
@@ -64,9 +66,12 @@ def subscriptions(customer_id: str, statuses=LIVE) -> list[SubscriptionView]:
         ):
             coupons[discount.subscription_id].append(discount.coupon)
     views = []
+    if held is None:
+        held = credit.balances(customer_id) if subs else {}
     for sub in subs:
         lines = [_Line(i.price.unit_amount * i.quantity) for i in items[sub.id]]
-        totals = compute_totals(lines, coupons[sub.id], sub.currency, sub.credit_balance)
+        available = sub.credit_balance + held.get(sub.currency, 0)
+        totals = compute_totals(lines, coupons[sub.id], sub.currency, available)
         views.append(SubscriptionView(sub, items[sub.id], coupons[sub.id], totals.amount_due))
     return views
 

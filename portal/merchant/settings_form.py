@@ -66,6 +66,12 @@ SECTIONS = (
         _c("cancellation_proration_enabled", "switch", "Credit unused time",
            "For immediate cancellations: credit the unused part of the period.",
            "cancellations_enabled"),
+        _c("cancellation_credit_destination", "choice", "Where the credit goes",
+           "The credit for unused time goes to the customer's balance, used by their next "
+           "invoices, or back to the card or account that paid.",
+           "cancellation_proration_enabled",
+           (("credit_balance", "Credit balance for future invoices"),
+            ("original_payment_method", "Refund to the original payment method"))),
         _c("cancellation_reasons_enabled", "switch", "Ask for a reason",
            "Customers pick one of your reasons, and may add a comment, before cancelling.",
            "cancellations_enabled"),

@@ -13,6 +13,7 @@ from .base import BaseModel, JSONField, new_id, utcnow
 from .billing import (
     Charge,
     Coupon,
+    CreditEntry,
     Customer,
     Discount,
     Invoice,
@@ -21,6 +22,7 @@ from .billing import (
     PendingInvoiceItem,
     Price,
     Product,
+    Refund,
     Subscription,
     SubscriptionItem,
 )
@@ -46,6 +48,8 @@ MODELS = [
     InvoiceLine,
     PendingInvoiceItem,
     Charge,
+    CreditEntry,
+    Refund,
     LoginToken,
     HandoffCode,
     PortalSession,

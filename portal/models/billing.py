@@ -212,3 +212,33 @@ class Charge(BaseModel):
     failure_message = CharField(max_length=200, null=True)
     gateway_ref = CharField(max_length=64, null=True)
     idempotency_key = CharField(max_length=100, unique=True)
+
+
+class CreditEntry(BaseModel):
+    """One line of a customer's credit balance (per currency): credit granted (positive),
+    credit spent on an invoice or refunded (negative). The balance is their sum."""
+
+    company = ForeignKeyField(Company, on_delete="CASCADE")
+    customer = ForeignKeyField(Customer, backref="credit_entries", on_delete="CASCADE")
+    currency = CharField(max_length=3)
+    amount = BigIntegerField()
+    kind = CharField(max_length=32)  # subscription_ended | applied | refunded
+    description = CharField(max_length=200)
+    subscription = ForeignKeyField(Subscription, null=True, on_delete="SET NULL")
+    invoice = ForeignKeyField(Invoice, null=True, on_delete="SET NULL")
+
+    class Meta:
+        indexes = ((("customer", "currency"), False),)
+
+
+class Refund(BaseModel):
+    """Money returned through the gateway to the payment method a charge came from."""
+
+    company = ForeignKeyField(Company, on_delete="CASCADE")
+    charge = ForeignKeyField(Charge, backref="refunds", on_delete="CASCADE")
+    amount = BigIntegerField()
+    currency = CharField(max_length=3)
+    status = CharField(max_length=16)  # succeeded | failed
+    gateway_ref = CharField(max_length=64, null=True)
+    reason = CharField(max_length=200)
+    idempotency_key = CharField(max_length=100, unique=True)

@@ -25,7 +25,7 @@ from subscription_journeys import (
     subscription,
 )
 
-CREDIT = re.compile(r"You'll receive a credit of (\S+) for the unused time\.")
+CREDIT = re.compile(r"You'll receive a credit of (\S+) for the unused time, used by your next")
 
 
 def start_cancelling(page, name: str) -> None:
@@ -44,7 +44,8 @@ def test_cancel_now_issues_the_credit_the_confirmation_showed(page, merchant_sit
     start_cancelling(page, "Studio")
     expect(heading(page, "Confirm cancellation")).to_be_visible()
     expect(page.get_by_text("Your subscription ends now.")).to_be_visible()
-    shown = cents(CREDIT.search(page.locator("main").inner_text()).group(1))
+    shown_text = CREDIT.search(page.locator("main").inner_text()).group(1)
+    shown = cents(shown_text)
     assert 0 < shown <= 4000
     check_page(page)
 
@@ -63,6 +64,10 @@ def test_cancel_now_issues_the_credit_the_confirmation_showed(page, merchant_sit
         if line["proration"] and line["amount"] < 0
     ]
     assert [line["amount"] for line in credit_lines] == [-shown]
+    # The credit is the customer's now: the overview shows it, ready for the next invoice.
+    page.get_by_role("link", name="Overview").click()
+    expect(page.get_by_text(f"Credit: {shown_text}")).to_be_visible()
+    check_page(page)
     problems.assert_clean()
 
 

@@ -25,6 +25,7 @@ DEFAULTS = {
     "cancellations_enabled": True,
     "cancellation_mode": "end_of_period",
     "cancellation_proration_enabled": False,
+    "cancellation_credit_destination": "credit_balance",
     "cancellation_reasons_enabled": False,
     "retention_coupon_id": None,
     "subscription_proration_behavior": "prorate",

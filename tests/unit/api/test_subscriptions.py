@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import httpx
 import pytest
 import time_machine
+from support import customer_credit
 
 from portal.api.schemas import Subscription as SubscriptionShape
 from portal.api.subscriptions import ProrationPreview, render_many
@@ -362,7 +363,8 @@ def test_cancel_now_as_the_official_client_sends_it(merchant, shop, clock):
     ended = response.get_json()["data"]
     assert (response.status_code, ended["status"]) == (200, "canceled")
     assert ended["ended_at"] == "2026-01-11T00:00:00.000Z"
-    assert ended["credit_balance"] == 677  # 1000 × 21/31
+    # 1000 × 21/31, moved from the ended subscription to the customer's credit balance
+    assert ended["credit_balance"] == 0 and customer_credit(shop.customer) == 677
     assert merchant.delete(f"/subscriptions/{sub['id']}").status_code == 409
     patched = merchant.patch(f"/subscriptions/{sub['id']}", {"metadata": {"a": "b"}})
     assert patched.status_code == 409

@@ -7,26 +7,14 @@ import pytest
 
 from portal.billing.gateway import (
     GatewayError,
-    SandboxGateway,
     card_brand,
-    get_gateway,
     luhn_ok,
-    set_gateway,
 )
 from portal.billing.instruments import add_instrument
 from portal.db import db
 from portal.models import MODELS, Customer
 
 NEXT_YEAR = date.today().year + 1
-
-
-@pytest.fixture
-def gateway():
-    previous = get_gateway()
-    fresh = SandboxGateway()
-    set_gateway(fresh)
-    yield fresh
-    set_gateway(previous)
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,6 @@ from datetime import timedelta
 
 import pytest
 
-from portal.billing.gateway import SandboxGateway, get_gateway, set_gateway
 from portal.billing.instruments import add_instrument, set_enabled
 from portal.billing.invoices import (
     LineSpec,
@@ -15,24 +14,8 @@ from portal.billing.invoices import (
     status_condition,
     void_invoice,
 )
-from portal.db import db
 from portal.errors import Conflict, ValidationFailed
 from portal.models import Charge, Customer, Invoice, Subscription, utcnow
-
-
-@pytest.fixture
-def gateway():
-    previous = get_gateway()
-    fresh = SandboxGateway()
-    set_gateway(fresh)
-    yield fresh
-    set_gateway(previous)
-
-
-@pytest.fixture
-def ctx(app):
-    with app.app_context(), db.connection_context():
-        yield
 
 
 @pytest.fixture

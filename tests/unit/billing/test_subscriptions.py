@@ -3,12 +3,11 @@
 Every call takes an explicit ``now`` so periods and prorations are exact."""
 
 from datetime import datetime, timedelta
-from types import SimpleNamespace
 
 import pytest
+from support import customer_credit
 
 from portal.billing.changes import preview_change, update_subscription
-from portal.billing.gateway import SandboxGateway, get_gateway, set_gateway
 from portal.billing.instruments import add_instrument
 from portal.billing.subscriptions import (
     cancel_subscription,
@@ -16,7 +15,6 @@ from portal.billing.subscriptions import (
     renew_subscription,
     resume_subscription,
 )
-from portal.db import db
 from portal.errors import Conflict, ValidationFailed
 from portal.models import (
     Coupon,
@@ -26,56 +24,14 @@ from portal.models import (
     InvoiceLine,
     PendingInvoiceItem,
     Price,
-    Product,
     Subscription,
     SubscriptionItem,
 )
 
+from .conftest import make_price
+
 T0 = datetime(2026, 1, 1)
 JAN11 = datetime(2026, 1, 11)  # 21 of 31 days left in the first monthly period
-
-
-@pytest.fixture
-def gateway():
-    previous = get_gateway()
-    fresh = SandboxGateway()
-    set_gateway(fresh)
-    yield fresh
-    set_gateway(previous)
-
-
-@pytest.fixture
-def ctx(app):
-    with app.app_context(), db.connection_context():
-        yield
-
-
-def make_price(company, name, amount, interval="month", **extra):
-    product = Product.create(company=company, name=name)
-    values = {"type": "recurring", "currency": "USD", "interval_count": 1, "active": True}
-    return Price.create(
-        company=company,
-        product=product,
-        unit_amount=amount,
-        interval=interval,
-        **{**values, **extra},
-    )
-
-
-@pytest.fixture
-def shop(ctx, merchant, gateway):
-    company = merchant.company
-    customer = Customer.create(company=company, first_name="Ada", last_name="Lovelace")
-    return SimpleNamespace(
-        company=company,
-        customer=customer,
-        card=add_instrument(customer, "tok_visa"),
-        basic=make_price(company, "Basic", 1000),
-        pro=make_price(company, "Pro", 3000),
-        basic_y=make_price(company, "Basic", 10000, "year"),
-        pro_y=make_price(company, "Pro", 30000, "year"),
-        gateway=gateway,
-    )
 
 
 def subscribe(shop, *items, now=T0, **kwargs):
@@ -326,7 +282,9 @@ def test_cancel_now_with_proration_credits_unused_time(shop):
         subscribe(shop, shop.pro), at_period_end=False, prorate=True, now=JAN11
     )
     assert (sub.status, sub.ended_at, sub.canceled_at) == ("canceled", JAN11, JAN11)
-    assert amounts(invoices(sub)[-1]) == [-2032] and sub.credit_balance == 2032
+    assert amounts(invoices(sub)[-1]) == [-2032]
+    # The credit left the ended subscription for the customer's balance, where it is usable.
+    assert sub.credit_balance == 0 and customer_credit(sub.customer_id) == 2032
     with pytest.raises(Conflict):
         cancel_subscription(sub, at_period_end=False, now=JAN11)
 
@@ -337,7 +295,7 @@ def test_cancel_now_credits_what_was_paid_not_the_list_price(shop):
     assert invoices(sub)[0].total == 1500
     ended = cancel_subscription(sub, at_period_end=False, prorate=True, now=JAN11)
     # 21 of 31 days of the $15.00 actually paid, not of the $30.00 list price
-    assert amounts(invoices(ended)[-1]) == [-1016] and ended.credit_balance == 1016
+    assert amounts(invoices(ended)[-1]) == [-1016] and customer_credit(ended.customer_id) == 1016
 
 
 def test_cancel_now_bills_pending_changes_on_a_final_invoice(shop):

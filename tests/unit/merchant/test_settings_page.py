@@ -93,7 +93,7 @@ def test_the_page_offers_a_control_with_an_explanation_for_every_config_field(ow
     html = owner.get("/merchant/settings").get_data(as_text=True)
     config = api_config(merchant)
     fields = [k for k in config if k not in ("company_id", "version", "created_at", "updated_at")]
-    assert len(fields) == 18
+    assert len(fields) == 19
     for name in fields:
         assert f'id="field-{name}"' in html, name
         assert f'id="cfg-{name}-hint"' in html, name
@@ -172,6 +172,8 @@ def test_every_stored_value_shows_on_the_page(owner, merchant, catalog):
     config = merchant.ok("PATCH", CONFIG, {
         "accepted_payment_methods": ["bank_account"], "allow_plan_switch": True,
         "subscription_product_ids": [catalog["product"]], "cancellation_mode": "immediately",
+        "cancellation_proration_enabled": True,
+        "cancellation_credit_destination": "original_payment_method",
         "cancellation_reasons_enabled": True, "cancellation_reasons": ["A", "B"],
         "retention_coupon_id": catalog["coupon"], "subscription_proration_behavior": "none",
         "return_url": "https://acme.example/", "portal_header": "Hi <there>",

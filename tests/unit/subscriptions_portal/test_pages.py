@@ -5,6 +5,7 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+from support import customer_credit
 
 from portal.billing.runner import run_billing
 from portal.models import Discount
@@ -81,9 +82,41 @@ def test_the_confirm_page_says_what_happens_and_the_credit_shown_is_issued(
     assert portal.submit(page, f"/{shop.sub}/cancel").status_code == 303
     sub = shop.subscription()
     assert (sub["status"], sub["cancel_at_period_end"]) == (status, mode == "end_of_period")
-    assert (sub["canceled_at"], sub["credit_balance"]) == ("2026-01-11T00:00:00.000Z", credit)
+    assert sub["canceled_at"] == "2026-01-11T00:00:00.000Z"
+    assert customer_credit(shop.customer) == credit
     final = shop.invoices()[1:]
     assert [shop.amounts(invoice) for invoice in final] == ([[-credit]] if credit else [])
+
+
+def test_a_cancellation_credit_shows_on_the_home_page_and_pays_the_next_invoice(portal, shop):
+    shop.configure(cancellation_mode="immediately", cancellation_proration_enabled=True)
+    page = portal.cancel_page(shop.sub)
+    assert cents("a credit of", portal.text(page)) == 677
+    assert portal.submit(page, f"/{shop.sub}/cancel").status_code == 303
+    assert customer_credit(shop.customer) == 677
+    assert "Credit: $6.77" in portal.text(portal.get("/portal"))
+    again = shop.subscribe(shop.basic)  # resubscribing: the credit pays first
+    assert (shop.invoices(again["id"])[0].credit_applied, customer_credit(shop.customer)) == (
+        677,
+        0,
+    )
+    assert "Credit:" not in portal.text(portal.get("/portal"))
+
+
+def test_in_refund_mode_the_unused_time_goes_back_to_the_card(portal, shop):
+    from portal.models import Refund
+
+    shop.configure(
+        cancellation_mode="immediately",
+        cancellation_proration_enabled=True,
+        cancellation_credit_destination="original_payment_method",
+    )
+    page = portal.cancel_page(shop.sub)
+    assert "$6.77 for the unused time is refunded to the payment method" in portal.text(page)
+    portal.submit(page, f"/{shop.sub}/cancel")
+    assert [(r.amount, r.status) for r in Refund.select()] == [(677, "succeeded")]
+    assert customer_credit(shop.customer) == 0
+    assert "Credit:" not in portal.text(portal.get("/portal"))
 
 
 @pytest.mark.parametrize("mode", ["immediately", "end_of_period"])
@@ -133,7 +166,7 @@ def test_changes_not_yet_billed_are_on_the_confirm_page_and_the_final_invoice(
     final = shop.invoices()[-1]
     assert (final.amount_due, max(-final.total, 0)) == (charge, credit)
     sub = shop.subscription()
-    assert (sub["status"], sub["credit_balance"]) == ("canceled", credit)
+    assert sub["status"] == "canceled" and customer_credit(shop.customer) == credit
 
 
 def test_reasons_are_asked_first_and_one_of_the_list_is_required(portal, shop):
