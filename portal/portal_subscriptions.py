@@ -45,14 +45,10 @@ from portal.models import (
 MAX_PORTAL_QUANTITY = min(MAX_QUANTITY, 1000)
 
 
-def _product_ids(sub: Subscription) -> set[str]:
-    return {row.price.product_id for row in item_rows(sub)}
-
-
 def changeable(sub: Subscription, settings: dict) -> bool:
-    """The subscription's products are all ones the merchant lets customers manage."""
-    allowed = settings["subscription_product_ids"]
-    return sub.status in LIVE_STATUSES and (not allowed or _product_ids(sub) <= set(allowed))
+    """A live subscription can be cancelled and its quantity changed whatever its product:
+    ``subscription_product_ids`` only limits what it can switch to (switch_options)."""
+    return sub.status in LIVE_STATUSES
 
 
 def require_changeable(sub: Subscription, settings: dict) -> None:

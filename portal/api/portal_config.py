@@ -41,8 +41,9 @@ DESCRIPTIONS = {
     "allow_plan_switch": "Customers can move a subscription to another price of the allowed "
     "products.",
     "allow_quantity_updates": "Customers can change how many seats or units they pay for.",
-    "subscription_product_ids": "Ids of this account's products that offer actions and can be "
-    "switched to (at most 100); empty means every active product.",
+    "subscription_product_ids": "Ids of this account's products customers can switch to (at "
+    "most 100); empty means every active product. Cancelling and quantity changes work on "
+    "every subscription.",
     "cancellations_enabled": "Customers can cancel their subscriptions themselves.",
     "cancellation_mode": "When a customer's cancellation takes effect: at once, or when the paid "
     "period ends.",

@@ -41,9 +41,10 @@ SECTIONS = (
            "subscriptions_enabled"),
         _c("allow_quantity_updates", "switch", "Quantity changes",
            "Customers can change how many seats or units they pay for.", "subscriptions_enabled"),
-        _c("subscription_product_ids", "products", "Products customers can change",
-           "Only these products offer actions and can be switched to; none ticked means every "
-           "active product.", "subscriptions_enabled"),
+        _c("subscription_product_ids", "products", "Products customers can switch to",
+           "Plan switches offer only these products; none ticked means every active product. "
+           "Cancelling and quantity changes work on every subscription.",
+           "subscriptions_enabled"),
         _c("subscription_proration_behavior", "choice", "Price difference on a change",
            "How a plan or quantity change mid-period is priced.", "subscriptions_enabled",
            (("prorate", "Prorate: credit unused time, charge the rest of the period"),

@@ -167,7 +167,8 @@ def test_the_chosen_reason_and_comment_reach_the_merchant(page, merchant_site):
     problems.assert_clean()
 
 
-def test_a_product_outside_the_allowed_list_is_read_only(page, merchant_site):
+def test_a_product_outside_the_allowed_list_can_still_be_cancelled(page, merchant_site):
+    """The product list limits what customers can switch to; it never hides Cancel."""
     site = merchant_site
     other = new_plan(site, "Team", 9000)
     configure(
@@ -175,25 +176,21 @@ def test_a_product_outside_the_allowed_list_is_read_only(page, merchant_site):
         subscription_product_ids=[other["product_id"]],
         allow_plan_switch=True,
         allow_quantity_updates=True,
+        cancellation_mode="end_of_period",
     )
     price = new_plan(site, "Studio", 4000)
     customer, sub = subscribed_customer(site, price)
     problems = watch(page)
     open_subscriptions(page, site, customer["id"])
-    merchant = page.locator(".brand-name").inner_text().strip()
 
     studio = card(page, "Studio")
-    expect(
-        studio.get_by_text(f"To change this subscription, please contact {merchant}.")
-    ).to_be_visible()
-    expect(studio.get_by_role("link")).to_have_count(0)
-    expect(studio.get_by_role("button")).to_have_count(0)
+    expect(studio.get_by_role("link", name="Change plan")).to_be_visible()
     check_page(page)
-
-    # Typing the address of an action does not get around the list either.
-    for path in ("cancel", "change"):
-        assert page.goto(f"/portal/subscriptions/{sub['id']}/{path}").status == 404
-    assert subscription(site, sub["id"])["status"] == "active"
+    start_cancelling(page, "Studio")
+    expect(heading(page, "Confirm cancellation")).to_be_visible()
+    page.get_by_role("button", name="Cancel at period end").click()
+    expect(fact(card(page, "Studio"), "Ends on")).to_have_text(day(sub["current_period_end"]))
+    assert subscription(site, sub["id"])["cancel_at_period_end"] is True
     problems.assert_clean()
 
 

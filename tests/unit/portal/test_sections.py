@@ -115,6 +115,17 @@ def test_the_json_routes_answer_while_the_section_is_on(client, merchant, accoun
     assert response.status_code == 200 and response.get_json()["success"] is True
 
 
+def test_with_subscriptions_off_no_page_shows_or_links_them(client, merchant, signed_in):
+    sub = signed_in.paid_sub["id"]
+    assert "Your subscriptions" in page(client, "/portal")
+    patch_config(merchant, subscriptions_enabled=False)
+    for path in ("/portal", "/portal/payment-methods", "/portal/billing-information"):
+        html = page(client, path)
+        assert "/portal/subscriptions" not in html and "Your subscriptions" not in html, path
+    for path in ("/portal/subscriptions", f"/portal/subscriptions/{sub}/cancel"):
+        assert client.get(path).status_code == 404, path
+
+
 def test_overview_leaves_out_what_payment_methods_off_hides(client, merchant, signed_in):
     assert "Manage payment methods" in page(client, "/portal")
     patch_config(merchant, payment_methods_enabled=False)

@@ -50,16 +50,21 @@ def test_with_subscriptions_off_every_route_is_feature_disabled(portal, shop, me
     assert portal.error(portal.api("GET", "/subscriptions")) == (403, "FEATURE_DISABLED")
 
 
-@pytest.mark.parametrize(("method", "action", "body"), ACTIONS)
-def test_a_subscription_outside_the_product_list_is_read_only(portal, shop, method, action, body):
+def test_the_product_list_limits_switching_only(portal, shop):
+    """Basic is not in the list: the customer can still change its quantity and cancel it,
+    and can switch only to a listed product."""
     shop.configure(subscription_product_ids=[shop.pro_product], **OPEN_EVERYTHING)
-    shop.configure(retention_coupon_id=shop.coupon(percent_off=20))
-    shop.merchant.ok("DELETE", f"/subscriptions/{shop.sub}?at_period_end=true")
-    before = shop.subscription()
-    response = portal.api(method, sub_path(shop, action), body)
-    assert portal.error(response) == (403, "PERMISSION_DENIED")
-    assert shop.subscription() == before
-    assert [s["id"] for s in portal.ok("GET", "/subscriptions")] == [shop.sub]  # still shown
+    preview = portal.ok("GET", sub_path(shop, "/preview?quantity=2"))
+    body = {
+        "quantity": 2,
+        "expected_version": preview["subscription_version"],
+        "preview_token": preview["preview_token"],
+    }
+    assert portal.ok("POST", sub_path(shop, "/change"), body)["items"][0]["quantity"] == 2
+    refused = portal.api("GET", sub_path(shop, f"/preview?price_id={shop.team}"))
+    assert portal.error(refused) == (403, "PERMISSION_DENIED")
+    assert portal.ok("GET", sub_path(shop, f"/preview?price_id={shop.pro}"))["amount_due_now"] > 0
+    assert portal.ok("POST", sub_path(shop, "/cancel"), {})["cancel_at_period_end"] is True
 
 
 @pytest.mark.parametrize(("method", "action", "body"), ACTIONS)

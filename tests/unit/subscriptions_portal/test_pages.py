@@ -275,36 +275,21 @@ def test_an_unusable_coupon_is_not_offered(portal, shop, merchant, spoil):
 # ---- which subscriptions can be changed ---------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("method", "action"),
-    [
-        ("GET", "/cancel"),
-        ("GET", "/cancel/confirm"),
-        ("POST", "/cancel"),
-        ("POST", "/keep"),
-        ("POST", "/retain"),
-        ("GET", "/change"),
-        ("GET", "/change/preview"),
-        ("POST", "/change"),
-    ],
-)
-def test_a_subscription_outside_the_product_list_is_read_only(portal, shop, method, action):
+def test_a_subscription_outside_the_product_list_keeps_cancel_and_quantity(portal, shop):
+    """The list limits the plans offered for switching; it never takes Cancel away."""
     shop.configure(
         subscription_product_ids=[shop.pro_product],
         allow_plan_switch=True,
         allow_quantity_updates=True,
-        retention_coupon_id=shop.coupon(percent_off=20),
     )
-    page = portal.get(LIST)
-    assert "Basic" in portal.text(page) and "please contact Acme Cloud" in portal.text(page)
-    assert action_labels(portal) == []
-    path = sub_path(shop, action)
-    if method == "GET":
-        response = portal.get(path, price_id=shop.pro, quantity=2)
-    else:
-        response = portal.post(path, price_id=shop.pro, quantity=2, expected_version=2)
-    assert response.status_code == 404
-    assert shop.subscription()["version"] == 2
+    assert action_labels(portal) == ["Change plan", "Cancel subscription"]
+    assert offered(portal, shop) == {shop.basic, shop.pro}  # its own plan, and the listed one
+    preview = portal.preview_page(shop.sub, quantity=2)
+    assert portal.submit(preview, f"/{shop.sub}/change").status_code == 303
+    assert shop.subscription()["items"][0]["quantity"] == 2
+    page = portal.cancel_page(shop.sub)
+    assert portal.submit(page, f"/{shop.sub}/cancel").status_code == 303
+    assert shop.subscription()["cancel_at_period_end"] is True
 
 
 def test_listed_products_keep_their_actions(portal, shop):

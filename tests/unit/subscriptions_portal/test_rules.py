@@ -12,7 +12,7 @@ from portal import portal_subscriptions as rules
 from portal.billing import credit as credit_rules
 from portal.billing.coupons import describe
 from portal.db import db, write_transaction
-from portal.errors import Conflict, FeatureDisabled, PermissionDenied, ValidationFailed
+from portal.errors import Conflict, FeatureDisabled, ValidationFailed
 from portal.models import Coupon, Discount, Invoice, Subscription, SubscriptionItem
 from portal.portal_config import DEFAULTS
 
@@ -50,11 +50,12 @@ def coupon(shop, **terms) -> Coupon:
         ("canceled", [], False),
         ("incomplete_expired", [], False),
         ("active", ["basic_product"], True),
-        ("active", ["pro_product"], False),
+        # The product list limits what a subscription can switch to, nothing else.
+        ("active", ["pro_product"], True),
         ("active", ["pro_product", "basic_product"], True),
     ],
 )
-def test_changeable_needs_a_live_subscription_of_listed_products(
+def test_changeable_needs_a_live_subscription_whatever_its_product(
     shop, ctx, status, products, expected
 ):
     Subscription.update(status=status).where(Subscription.id == shop.sub).execute()
@@ -62,14 +63,16 @@ def test_changeable_needs_a_live_subscription_of_listed_products(
     assert rules.changeable(load(shop), config(subscription_product_ids=ids)) is expected
 
 
-def test_one_unlisted_item_makes_the_whole_subscription_read_only(shop, ctx):
+def test_a_subscription_with_an_unlisted_item_can_still_be_cancelled(shop, ctx):
     SubscriptionItem.create(
         company=shop.merchant.company, subscription=shop.sub, price=shop.team, quantity=1
     )
     sub, listed = load(shop), [shop.basic_product]
-    assert not rules.changeable(sub, config(subscription_product_ids=listed))
-    with pytest.raises(PermissionDenied):
-        rules.cancel(sub, config(subscription_product_ids=listed))
+    assert rules.changeable(sub, config(subscription_product_ids=listed))
+    with write_transaction():
+        ended, changed = rules.cancel(sub, config(subscription_product_ids=listed))
+    assert changed and ended.cancel_at_period_end
+    sub = load(shop)
     # several items: no switch offered, no preview
     assert rules.switch_options(sub, config(allow_plan_switch=True)) == []
     with pytest.raises(Conflict):
@@ -226,7 +229,6 @@ def test_a_second_cancel_changes_nothing_and_a_scheduled_one_can_be_made_immedia
     [
         ({"cancellations_enabled": False}, FeatureDisabled),
         ({"subscriptions_enabled": False}, FeatureDisabled),
-        ({"subscription_product_ids": ["@pro_product"]}, PermissionDenied),
     ],
 )
 def test_a_refused_cancel_or_keep_raises(shop, ctx, settings_, error):
