@@ -67,7 +67,7 @@ def register_commands(app: Flask) -> None:
             raise click.ClickException("seed-demo is for development; PORTAL_ENV is production.")
         init_schema()
         with db.connection_context():
-            seed = seed_demo()
+            seed = seed_demo(env=app.config["PORTAL_ENV"])
         for line in summary_lines(seed, app.config["PORTAL_BASE_URL"]):
             click.echo(line)
 

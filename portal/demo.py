@@ -27,6 +27,7 @@ from portal.models import (
     Subscription,
     utcnow,
 )
+from portal.portal_config import update_config
 
 COMPANY_NAME = "Northwind Studio"
 OWNER_EMAIL = "demo@northwind.example"
@@ -99,6 +100,15 @@ PEOPLE = (
 # fmt: on
 SHOWCASE = PEOPLE[0]  # the customer whose email the command prints
 
+# Portal features the defaults leave off, switched on so the demo shows them all. The
+# retention offer (``retention_coupon_id``) is added next to them: the demo's coupon.
+PORTAL_FEATURES = {
+    "allow_plan_switch": True,
+    "allow_quantity_updates": True,
+    "accepted_payment_methods": ["card", "bank_account"],
+    "cancellation_reasons_enabled": True,
+}
+
 
 @dataclass(frozen=True)
 class DemoSeed:
@@ -109,17 +119,19 @@ class DemoSeed:
     created: bool
 
 
-def seed_demo(now: datetime | None = None) -> DemoSeed:
+def seed_demo(now: datetime | None = None, env: str = "development") -> DemoSeed:
     """Create the demo company and its history, or find the one made earlier. Either way issue
     fresh keys and a fresh owner password: only their hashes are stored, so printing them
-    means making new ones."""
+    means making new ones. The portal config is set only when the company is created: a
+    later run keeps whatever the merchant has changed since. ``env`` is the PORTAL_ENV the
+    config rules check against."""
     now = now or utcnow()
     password = secrets.token_urlsafe(12)
     with write_transaction():
         owner = MerchantUser.get_or_none(MerchantUser.email == OWNER_EMAIL)
         if owner is None:
             company, secret, publishable = create_merchant(COMPANY_NAME, OWNER_EMAIL, password)
-            _populate(company, now)
+            _populate(company, now, env)
             return DemoSeed(company, secret, publishable, password, created=True)
         MerchantUser.update(password_hash=hash_password(password)).where(
             MerchantUser.id == owner.id
@@ -156,8 +168,9 @@ def summary_lines(seed: DemoSeed, base_url: str) -> list[str]:
     return lines + [f"{label}: {url}" for label, url in demo_links(seed.company, base_url)]
 
 
-def _populate(company: Company, now: datetime) -> None:
-    """Replay every customer's story in date order, so invoice numbers rise with their dates."""
+def _populate(company: Company, now: datetime, env: str) -> None:
+    """Replay every customer's story in date order, so invoice numbers rise with their dates;
+    then switch on the portal features the demo shows."""
     Company.update(
         support_email="billing@northwind.example",
         address="Northwind Studio LLC\n215 Water Street\nBrooklyn, NY 11201\nUnited States",
@@ -177,6 +190,8 @@ def _populate(company: Company, now: datetime) -> None:
         steps += [(when, index, n, step) for n, (when, step) in enumerate(story.steps(now))]
     for when, _, _, step in sorted(steps, key=lambda entry: entry[:3]):
         step(when)
+    # Through the config rules, as the settings page and the API write it.
+    update_config(company, {**PORTAL_FEATURES, "retention_coupon_id": coupon.id}, env)
 
 
 def _start(now: datetime, person: Person, index: int) -> datetime:

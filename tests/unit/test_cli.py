@@ -23,6 +23,7 @@ from portal.models import (
     Product,
     Subscription,
 )
+from portal.portal_config import get_config, settings_of
 
 
 def run(app, *args):
@@ -169,6 +170,48 @@ def test_seed_demo_again_reuses_the_company_with_fresh_keys(app, client, seeded)
         after = demo_counts(company_id)
         assert Company.select().where(Company.name == "Northwind Studio").count() == 1
     assert after == {**before, "ApiKey": before["ApiKey"] + 2}
+
+
+def demo_portal_settings(company_id: str) -> dict:
+    with db.connection_context():
+        return settings_of(get_config(Company.get_by_id(company_id)))
+
+
+def test_seed_demo_turns_on_the_portal_features_it_shows(client, seeded):
+    output, company_id = seeded
+    settings = demo_portal_settings(company_id)
+    assert settings["allow_plan_switch"] is True
+    assert settings["allow_quantity_updates"] is True
+    assert settings["accepted_payment_methods"] == ["card", "bank_account"]
+    assert settings["cancellation_reasons_enabled"] is True
+    with db.connection_context():
+        coupon = Coupon.get(Coupon.company == company_id)
+    assert settings["retention_coupon_id"] == coupon.id
+    # Stored as the config rules store it: the API reads back the same settings.
+    response = client.get(
+        "/v1/api/customer-portal-config",
+        headers={"x-easy-api-key": printed(output, "secret key")},
+    )
+    assert response.status_code == 200, response.get_json()
+    shown = response.get_json()["data"]
+    assert {name: shown[name] for name in settings} == settings
+    assert shown["version"] == 2  # the defaults, then the demo's one change
+
+
+def test_seed_demo_again_keeps_the_portal_settings_the_merchant_changed(app, client, seeded):
+    output, company_id = seeded
+    response = client.patch(
+        "/v1/api/customer-portal-config",
+        json={"allow_plan_switch": False, "retention_coupon_id": None},
+        headers={"x-easy-api-key": printed(output, "secret key")},
+    )
+    assert response.status_code == 200, response.get_json()
+    before = demo_portal_settings(company_id)
+    assert before["allow_plan_switch"] is False and before["retention_coupon_id"] is None
+    assert printed(run(app, "seed-demo"), "company_id") == company_id
+    after = demo_portal_settings(company_id)
+    assert after == before
+    assert after["allow_quantity_updates"] is True  # the demo's other settings stay on too
 
 
 def test_seed_demo_refuses_to_run_in_production(app):

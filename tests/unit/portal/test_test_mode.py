@@ -1,0 +1,52 @@
+"""The portal shell marks "Test mode" while the company works with test keys only (no live
+API key), and drops the mark once it has a live one."""
+
+import re
+
+from portalkit import count_queries, page, text_of
+
+from portal.models import ApiKey, utcnow
+
+BADGE = re.compile(r'<span class="badge test-mode">Test mode</span>')
+
+
+def mark_keys_live(company_id: str, **extra) -> None:
+    ApiKey.update(livemode=True, **extra).where(ApiKey.company == company_id).execute()
+
+
+def test_a_company_with_only_test_keys_shows_test_mode(client, merchant, signed_in):
+    assert not ApiKey.select().where(ApiKey.company == merchant.id, ApiKey.livemode).exists()
+    html = page(client, "/portal")
+    assert len(BADGE.findall(html)) == 1
+    assert "Acme Cloud Test mode" in text_of(html)  # in the header, beside the company name
+
+
+def test_with_live_keys_the_mark_is_gone(client, merchant, signed_in):
+    mark_keys_live(merchant.id)
+    assert "Test mode" not in text_of(page(client, "/portal"))
+    # Every shell page drops it (the card form's own sandbox note is not this mark).
+    for path in ("/portal", "/portal/invoices", "/portal/payment-methods"):
+        assert "test-mode" not in page(client, path), path
+
+
+def test_every_shell_page_shows_it_while_keys_are_test_keys(client, merchant, signed_in):
+    for path in ("/portal/invoices", "/portal/payment-methods", "/portal/billing-information"):
+        assert len(BADGE.findall(page(client, path))) == 1, path
+
+
+def test_revoked_live_keys_do_not_count(client, merchant, signed_in):
+    mark_keys_live(merchant.id, revoked_at=utcnow())
+    assert "Test mode" in text_of(page(client, "/portal"))
+
+
+def test_the_mark_costs_no_extra_query(client, merchant, signed_in):
+    """The live-key check rides in the query that loads the company."""
+    page(client, "/portal")  # warm-up, as in test_queries
+    with count_queries() as with_mark:
+        page(client, "/portal")
+    mark_keys_live(merchant.id)
+    with count_queries() as without_mark:
+        page(client, "/portal")
+    assert len(with_mark) == len(without_mark)
+    key_lookups = [sql for sql in with_mark if 'FROM "api_key"' in sql]
+    assert len(key_lookups) == 1 and 'FROM "company"' in key_lookups[0], key_lookups
