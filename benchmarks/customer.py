@@ -142,8 +142,13 @@ class SimulatedCustomer:
         self.post("add card", target, {"card-token": token, "card-name": self.email.split("@")[0]})
 
     def remove_card(self) -> None:
+        """As a customer does: Remove opens the confirmation, whose form removes."""
         page = self.page("/portal/payment-methods")
-        self.post("remove card", form_for(page, r"/remove$"))
+        links = re.findall(r'href="(/portal/payment-methods/[0-9a-f-]{36}/remove)"', page)
+        if not links:
+            return
+        confirm = self.page(self.rng.choice(links), "remove confirmation")
+        self.post("remove card", form_for(confirm, r"/remove$"))
 
     def change_plan(self) -> None:
         page = self.page("/portal/subscriptions")

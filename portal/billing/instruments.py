@@ -1,11 +1,16 @@
 """Payment methods: attach through the gateway, make default, disable, remove."""
 
+from portal.db import locked
 from portal.errors import Conflict, ValidationFailed
 from portal.models import Customer, PaymentMethod, Subscription, utcnow
 
 from .gateway import GatewayError, get_gateway
 
 TYPES = {"PAYMENT_CARD": "card", "BANK_ACCOUNT": "bank_account"}
+ALREADY_SAVED = {
+    "PAYMENT_CARD": "This card is already saved.",
+    "BANK_ACCOUNT": "This bank account is already saved.",
+}
 
 
 def add_instrument(
@@ -17,7 +22,8 @@ def add_instrument(
     account_type: str | None = None,
 ) -> PaymentMethod:
     """Turn a gateway token into a stored payment method; the first one becomes the default.
-    ``account_type`` (bank accounts) overrides what the gateway reports."""
+    ``account_type`` (bank accounts) overrides what the gateway reports. The same card or
+    account (same gateway fingerprint) is refused while the customer has it enabled."""
     try:
         instrument = get_gateway().create_instrument(token)
     except GatewayError as exc:
@@ -31,6 +37,9 @@ def add_instrument(
         raise ValidationFailed.field(
             "type", f"This token makes a {instrument.type}, not a {expected_type}."
         )
+    if _already_saved(customer, instrument.fingerprint):
+        message = ALREADY_SAVED.get(instrument.type, "This payment method is already saved.")
+        raise ValidationFailed.field("tokenId", message)
     has_default = _has_default(customer.id)
     return PaymentMethod.create(
         company=customer.company_id,
@@ -48,6 +57,21 @@ def add_instrument(
         masked_account_number=instrument.masked_account_number,
         fingerprint=instrument.fingerprint,
         is_default=not has_default,
+    )
+
+
+def _already_saved(customer: Customer, fingerprint: str) -> bool:
+    """An enabled method of this customer has the fingerprint (a disabled one does not count).
+    The customer's row is locked first, so two concurrent adds of one card store one."""
+    locked(Customer.select(Customer.id).where(Customer.id == customer.id)).get()
+    return (
+        PaymentMethod.select()
+        .where(
+            (PaymentMethod.customer == customer.id)
+            & (PaymentMethod.fingerprint == fingerprint)
+            & (PaymentMethod.enabled == True)  # noqa: E712
+        )
+        .exists()
     )
 
 

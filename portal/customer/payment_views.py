@@ -1,6 +1,7 @@
-"""Payment methods: list, add a card or bank account, make default, remove."""
+"""Payment methods: list, add a card or bank account, make default, remove (after a
+confirmation step: its own page without JavaScript, in the method's row with htmx)."""
 
-from flask import abort, current_app, flash
+from flask import abort, current_app, flash, make_response, request
 from flask_login import current_user
 
 from portal.billing import instruments
@@ -27,6 +28,7 @@ from .shell import (
 )
 
 TEMPLATE = "customer/payment_methods.html"
+CONFIRM_TEMPLATE = "customer/remove_method_confirm.html"
 TOKENIZE_IN_BROWSER = (
     "Card details go straight to the payment processor: turn on JavaScript to add a card."
 )
@@ -39,9 +41,11 @@ GATEWAY_FIELDS = {
     "routing_number": "routing_number",
     "account_number": "account_number",
 }
+# Where a refused token (a spent one, or a card or account already saved) is shown.
+TOKEN_FIELDS = {"PAYMENT_CARD": "number", "BANK_ACCOUNT": "account_number"}
 
 
-def _context(card_form=None, bank_form=None, error=None) -> dict:
+def _context(card_form=None, bank_form=None, error=None, kept=None) -> dict:
     customer_id = current_user.customer_id
     accepted = settings()["accepted_payment_methods"]
     if card_form is None and "card" in accepted:
@@ -59,6 +63,7 @@ def _context(card_form=None, bank_form=None, error=None) -> dict:
         "nonce": new_nonce,
         "error": error,
         "card_fallback": sandbox_card_fallback(),
+        "kept": kept,  # the method whose removal was just called off: its link gets focus
     }
 
 
@@ -113,7 +118,10 @@ def _attach(form, action: str, make_token, expected_type: str, label: str, **ext
         form[GATEWAY_FIELDS.get(exc.field, "number")].errors.append(exc.message)
         return False
     except DomainError as exc:
-        form.form_errors.append(exc.message)
+        if "tokenId" in exc.fields:  # the token's card or account: shown on its number
+            form[TOKEN_FIELDS[expected_type]].errors.append(exc.fields["tokenId"])
+        else:
+            form.form_errors.extend(exc.fields.values() or [exc.message])
         return False
     kind = "Card" if method.type == "PAYMENT_CARD" else "Bank account"
     flash(f"{kind} ending in {method.last_four} added.")
@@ -124,7 +132,17 @@ def _attach(form, action: str, make_token, expected_type: str, label: str, **ext
 @signed_in
 def payment_methods():
     require_section("payment_methods_enabled")
-    return render_portal(TEMPLATE, **_context())
+    if htmx:  # "Keep it" on a removal confirmation: the region again, focus back on the row
+        kept = request.args.get("kept")
+        return _varies(render_region(TEMPLATE, REGION, **_context(kept=kept)))
+    return _varies(render_portal(TEMPLATE, **_context()))
+
+
+def _varies(rendered):
+    """The same address answers a region (htmx) or a page: caches must tell them apart."""
+    response = make_response(rendered)
+    response.headers["Vary"] = "HX-Request"
+    return response
 
 
 @bp.route("/portal/payment-methods/card", methods=["POST"])
@@ -213,6 +231,19 @@ def make_default(method_id):
         instruments.make_default,
         "The method ending in {last_four} is now your default.",
     )
+
+
+@bp.route("/portal/payment-methods/<method_id>/remove")
+@signed_in
+def remove_method_confirm(method_id):
+    """Ask before removing: the confirmation page, or (htmx) its region in the method's row.
+    Nothing changes here; the form it shows posts to ``remove_method``."""
+    require_section("payment_methods_enabled")
+    method = _own_method(method_id)
+    context = {"method": method, "nonce": new_nonce}
+    if htmx:
+        return _varies(render_region(CONFIRM_TEMPLATE, "confirm_region", **context))
+    return _varies(render_portal(CONFIRM_TEMPLATE, **context))
 
 
 @bp.route("/portal/payment-methods/<method_id>/remove", methods=["POST"])

@@ -1,10 +1,13 @@
 """Issue 4 in a real browser: adding, defaulting and removing payment methods in the portal.
 
 Each journey runs with JavaScript (htmx swaps the methods region in place) and without it
-(plain form posts answered with a redirect, or the whole page with its errors).
+(plain form posts answered with a redirect, or the whole page with its errors). Removing
+asks first: with htmx the question replaces the method's row and takes the focus; without
+JavaScript it is a page of its own. The same card is never saved twice.
 Only the merchant API and the browser are used.
 """
 
+import re
 from datetime import date
 
 import pytest
@@ -51,6 +54,25 @@ def saved_methods(page):
 
 def method_row(page, label: str):
     return saved_methods(page).filter(has_text=label)
+
+
+def ask_to_remove(page, last_four: str, js: bool):
+    """Press a method's Remove: the confirmation, in place (htmx) or as its own page."""
+    page.get_by_role("link", name=f"Remove method ending in {last_four}").click()
+    question = page.get_by_role("group", name=re.compile(rf"^Remove .* ending in {last_four}"))
+    expect(question).to_be_visible()
+    if js:  # in the row, and the focus moved to the question, so it is read out
+        expect(question.locator("[id$='-question']")).to_be_focused()
+        expect(page.get_by_role("heading", level=1, name="Payment methods")).to_be_visible()
+    else:
+        expect(page.get_by_role("heading", level=1, name="Remove payment method")).to_be_visible()
+        expect(page).to_have_url(re.compile(r"/portal/payment-methods/[^/]+/remove$"))
+    return question
+
+
+def confirm_removal(page, last_four: str, js: bool) -> None:
+    question = ask_to_remove(page, last_four, js)
+    question.get_by_role("button", name=f"Remove method ending in {last_four}").click()
 
 
 def expect_notice(page, text: str) -> None:
@@ -114,13 +136,28 @@ def test_add_card_make_it_default_and_remove_the_old_one(portal_page, js, mercha
     expect(saved_methods(page)).to_have_count(2)
     expect(page.get_by_label("Card number")).not_to_have_attribute("aria-invalid", "true")
 
+    add_card(page, "4242 4242 4242 4242")  # the same card again: refused on its number
+    expect_card_field_error(page, "This card is already saved.", js)
+    expect(saved_methods(page)).to_have_count(2)
+
     new_card = method_row(page, "Visa ending in 4242")
     new_card.get_by_role("button", name="Make default (ending in 4242)").click()
     expect_notice(page, "The method ending in 4242 is now your default.")
     expect(method_row(page, "Visa ending in 4242").locator(".badge")).to_have_text("Default")
     expect(method_row(page, "Mastercard ending in 4444").locator(".badge")).to_have_count(0)
 
-    page.get_by_role("button", name="Remove method ending in 4444").click()
+    ask_to_remove(page, "4444", js)  # second thoughts: nothing is removed
+    if js:
+        assert_accessible(page)
+    page.get_by_role("link", name="Keep it").click()
+    expect(saved_methods(page)).to_have_count(2)
+    keep_link = page.get_by_role("link", name="Remove method ending in 4444")
+    expect(keep_link).to_be_visible()
+    if js:  # the row is back and the focus with it
+        expect(keep_link).to_be_focused()
+    assert set(instruments(site, customer["id"])) == {"4242", "4444"}
+
+    confirm_removal(page, "4444", js)
     expect_notice(page, "The method ending in 4444 was removed.")
     expect(saved_methods(page)).to_have_count(1)
     expect(method_row(page, "Visa ending in 4242")).to_be_visible()
@@ -150,7 +187,7 @@ def test_reloading_after_adding_a_card_adds_nothing_twice(portal_page, merchant_
     assert set(instruments(site, customer["id"])) == {"4242", "4444"}
 
 
-def test_the_only_card_of_a_live_subscription_cannot_be_removed(portal_page, merchant_site):
+def test_the_only_card_of_a_live_subscription_cannot_be_removed(portal_page, js, merchant_site):
     page, site = portal_page, merchant_site
     customer = customer_with_card(site, "tok_visa")
     product = site.call("POST", "/products", {"name": "Pro plan"})
@@ -167,7 +204,7 @@ def test_the_only_card_of_a_live_subscription_cannot_be_removed(portal_page, mer
     problems = watch(page)
     sign_in(page, site, customer["id"])
 
-    page.get_by_role("button", name="Remove method ending in 4242").click()
+    confirm_removal(page, "4242", js)
     expect(page.get_by_role("alert")).to_have_text(
         "This is the only payment method for an active subscription. Add another one first."
     )

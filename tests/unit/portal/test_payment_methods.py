@@ -1,5 +1,6 @@
 """Payment methods in the portal: add a card or bank account (with field-level errors and
-no card data echoed back), make one the default, remove one; plain forms and htmx."""
+no card data echoed back, and never the same one twice), make one the default, remove one
+after confirming; plain forms and htmx."""
 
 import re
 from datetime import timedelta
@@ -8,12 +9,16 @@ import pytest
 from portalkit import (
     HTMX,
     add_method,
+    bearer,
     form,
     forms_of,
+    has_form,
     make_customer,
     page,
     patch_config,
+    portal_json,
     sign_in,
+    snapshot,
     submit,
     subscribe,
     text_of,
@@ -42,6 +47,16 @@ DEFAULT_MASTERCARD = re.compile(r"Mastercard ending in 4444 · expires \d\d/\d{4
 
 def methods_of(customer_id: str) -> list[PaymentMethod]:
     return list(PaymentMethod.select().where(PaymentMethod.customer == customer_id))
+
+
+def remove_path(method_id: str) -> str:
+    """The confirmation page (GET) and the removal itself (POST) share this address."""
+    return f"{PAGE}/{method_id}/remove"
+
+
+def confirm_and_remove(client, method_id: str, **kwargs):
+    """What a person does: open the confirmation, then press its Remove button."""
+    return submit(client, remove_path(method_id), remove_path(method_id), **kwargs)
 
 
 @pytest.fixture
@@ -165,8 +180,8 @@ def test_make_default_with_htmx_answers_with_the_region(client, merchant, jo):
 def test_remove_deletes_the_method(client, merchant, jo):
     keep = add_method(merchant, jo["id"], "tok_visa")
     drop = add_method(merchant, jo["id"], "tok_mastercard")
-    response = submit(client, PAGE, f"{PAGE}/{drop['id']}/remove")
-    assert response.status_code == 303
+    response = confirm_and_remove(client, drop["id"])
+    assert response.status_code == 303 and response.location.endswith(PAGE)
     assert [m.id for m in methods_of(jo["id"])] == [keep["id"]]
     assert "Mastercard" not in text_of(page(client, PAGE)).replace("was removed", "")
 
@@ -174,7 +189,7 @@ def test_remove_deletes_the_method(client, merchant, jo):
 def test_the_only_method_of_an_active_subscription_cannot_be_removed(client, merchant, jo, price):
     card = add_method(merchant, jo["id"], "tok_visa")
     assert subscribe(merchant, jo["id"], price["id"])["status"] == "active"
-    response = submit(client, PAGE, f"{PAGE}/{card['id']}/remove")
+    response = confirm_and_remove(client, card["id"])
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "only payment method for an active subscription" in html and 'role="alert"' in html
@@ -192,8 +207,8 @@ def test_the_same_form_submitted_twice_adds_one_card(client, jo):
 def test_the_same_remove_form_submitted_twice_is_harmless(client, merchant, jo):
     add_method(merchant, jo["id"], "tok_visa")
     drop = add_method(merchant, jo["id"], "tok_mastercard")
-    action = f"{PAGE}/{drop['id']}/remove"
-    fields = form(page(client, PAGE), action)
+    action = remove_path(drop["id"])
+    fields = form(page(client, action), action)
     assert client.post(action, data=fields).status_code == 303
     assert client.post(action, data=fields).status_code == 404
     assert len(methods_of(jo["id"])) == 1
@@ -226,7 +241,185 @@ def test_an_overdue_invoice_also_offers_pay_with_this_method(client, merchant, s
 def test_a_method_that_paid_an_invoice_can_be_removed(client, merchant, signed_in):
     paid = Invoice.get_by_id(signed_in.paid_invoice)
     assert paid.payment_method_id == signed_in.good_card["id"]
-    action = f"{PAGE}/{signed_in.good_card['id']}/remove"
-    assert submit(client, PAGE, action).status_code == 303
+    assert confirm_and_remove(client, signed_in.good_card["id"]).status_code == 303
     text = text_of(page(client, f"/portal/invoices/{paid.id}"))
     assert "Status Paid" in text and "with Visa ending in 4242" not in text
+
+
+# --- the same card or bank account is saved once ------------------------------------------------
+
+ALREADY_SAVED_CARD = '<p class="error" id="card-number-error">This card is already saved.</p>'
+
+
+def test_the_same_card_added_again_is_refused_on_its_number(client, jo):
+    assert submit(client, PAGE, CARD, GOOD_CARD).status_code == 303
+    response = submit(client, PAGE, CARD, GOOD_CARD)  # a fresh form: another nonce
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "<html" in html
+    assert ALREADY_SAVED_CARD in html
+    assert re.search(r'<input[^>]*aria-invalid="true"[^>]*id="card-number"', html)
+    assert "4242 4242 4242 4242" not in html and 'value="737"' not in html
+    assert len(methods_of(jo["id"])) == 1
+
+
+def test_with_htmx_the_same_card_again_answers_the_region_with_the_refusal(client, jo):
+    submit(client, PAGE, CARD, GOOD_CARD, headers=HTMX)
+    response = submit(client, PAGE, CARD, GOOD_CARD, headers=HTMX)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and html.lstrip().startswith('<div id="methods"')
+    assert ALREADY_SAVED_CARD in html and "4242 4242 4242 4242" not in html
+    assert len(methods_of(jo["id"])) == 1
+
+
+def test_the_same_card_tokenized_twice_by_the_browser_is_saved_once(client, jo):
+    card = {"type": "card", "number": "4242 4242 4242 4242", "expiry": "12/39", "cvc": "737"}
+
+    def token():
+        response = client.post("/sandbox-gateway/tokens", json=card)
+        assert response.status_code == 201
+        return response.get_json()["token"]
+
+    posted = {"card-number": "", "card-cvc": "", "card-expiry": "", "card-name": "Jo"}
+    first = submit(client, PAGE, CARD, {**posted, "card-token": token()})
+    second = submit(client, PAGE, CARD, {**posted, "card-token": token()})
+    assert first.status_code == 303 and second.status_code == 422
+    assert ALREADY_SAVED_CARD in second.get_data(as_text=True)
+    assert len(methods_of(jo["id"])) == 1
+
+
+def test_another_card_is_still_added_beside_a_saved_one(client, jo):
+    submit(client, PAGE, CARD, GOOD_CARD)
+    other = {**GOOD_CARD, "card-number": "5555 5555 5555 4444"}
+    assert submit(client, PAGE, CARD, other).status_code == 303
+    assert sorted(m.last_four for m in methods_of(jo["id"])) == ["4242", "4444"]
+
+
+def test_the_same_bank_account_added_again_is_refused_on_its_number(client, merchant, jo):
+    patch_config(merchant, accepted_payment_methods=["card", "bank_account"])
+    assert submit(client, PAGE, BANK, BANK_ACCOUNT).status_code == 303
+    response = submit(client, PAGE, BANK, BANK_ACCOUNT)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    message = "This bank account is already saved."
+    assert f'<p class="error" id="bank-account_number-error">{message}</p>' in html
+    assert "000123456789" not in html
+    assert len(methods_of(jo["id"])) == 1
+
+
+def test_a_removed_card_can_be_added_again(client, jo):
+    submit(client, PAGE, CARD, GOOD_CARD)
+    [old] = methods_of(jo["id"])
+    assert confirm_and_remove(client, old.id).status_code == 303
+    assert submit(client, PAGE, CARD, GOOD_CARD).status_code == 303
+    [again] = methods_of(jo["id"])
+    assert again.id != old.id and again.is_default
+
+
+def test_the_portal_json_route_refuses_a_saved_card(client, merchant, jo):
+    auth = bearer(merchant, jo["id"])
+    body = {"type": "PAYMENT_CARD", "token": "tok_visa"}
+    assert portal_json(client, "POST", "/payment-methods", auth, body).status_code == 201
+    response = portal_json(client, "POST", "/payment-methods", auth, body)
+    assert response.status_code == 422
+    fields = response.get_json()["error"]["details"]["fields"]
+    assert fields == {"tokenId": "This card is already saved."}
+    assert len(methods_of(jo["id"])) == 1
+
+
+# --- removing asks first -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def two_cards(merchant, jo):
+    """Jo's Visa (the default) and Mastercard."""
+    return add_method(merchant, jo["id"], "tok_visa"), add_method(
+        merchant, jo["id"], "tok_mastercard"
+    )
+
+
+def test_remove_on_the_page_is_a_link_to_the_confirmation(client, two_cards):
+    html = page(client, PAGE)
+    for method in two_cards:
+        path = remove_path(method["id"])
+        assert not has_form(html, path)  # nothing on this page removes anything
+        assert re.search(rf'<a [^>]*href="{path}"[^>]*hx-get="{path}"', html)
+    assert "Remove method ending in 4444" in text_of(html)
+
+
+def test_the_confirmation_names_the_method_and_changes_nothing(client, two_cards):
+    visa, mastercard = two_cards
+    before = snapshot()
+    html = page(client, remove_path(mastercard["id"]))
+    with_htmx = client.get(remove_path(mastercard["id"]), headers=HTMX)
+    assert with_htmx.status_code == 200 and snapshot() == before
+    text = text_of(html)
+    assert "<html" in html and re.search(
+        r"Remove Mastercard ending in 4444 · expires \d\d/\d{4}\?", text
+    )
+    assert "Visa" not in text and "default payment method" not in text
+    fields = form(html, remove_path(mastercard["id"]))
+    assert fields["csrf_token"] and fields["form_nonce"]
+    assert re.search(r'<button type="submit" class="button small danger">Remove', html)
+    assert re.search(rf'<a [^>]*href="{PAGE}"[^>]*>Keep it</a>', html)
+    assert "hx-post" not in html.split("<main", 1)[1]  # the page is a plain form
+    assert "It is your default payment method." in text_of(page(client, remove_path(visa["id"])))
+
+
+def test_confirming_removes_and_keeping_it_does_not(client, jo, two_cards):
+    visa, mastercard = two_cards
+    kept = client.get(PAGE)  # "Keep it" without JavaScript: just the page again
+    assert kept.status_code == 200 and len(methods_of(jo["id"])) == 2
+    response = confirm_and_remove(client, mastercard["id"])
+    assert response.status_code == 303 and response.location.endswith(PAGE)
+    assert [m.id for m in methods_of(jo["id"])] == [visa["id"]]
+    assert "The method ending in 4444 was removed." in text_of(page(client, PAGE))
+
+
+def test_with_htmx_the_confirmation_replaces_the_row_and_takes_the_focus(client, jo, two_cards):
+    _, mastercard = two_cards
+    path = remove_path(mastercard["id"])
+    response = client.get(path, headers=HTMX)
+    html = response.get_data(as_text=True)
+    assert "HX-Request" in response.headers["Vary"] and "<html" not in html
+    assert html.lstrip().startswith(f'<div class="method confirm" id="method-{mastercard["id"]}"')
+    assert 'role="group"' in html and re.search(
+        r'<p id="[^"]+-question" tabindex="-1" autofocus>', html
+    )
+    assert re.search(rf'<form [^>]*hx-post="{path}" hx-target="#methods" hx-swap="outerHTML"', html)
+    # The row it replaces carries the same id, so the swap lands in place.
+    assert f'<div class="method" id="method-{mastercard["id"]}">' in page(client, PAGE)
+    removed = client.post(path, data=form(html, path), headers=HTMX)
+    region = removed.get_data(as_text=True)
+    assert removed.status_code == 200 and region.lstrip().startswith('<div id="methods"')
+    assert "The method ending in 4444 was removed." in region and "Mastercard" not in region
+    assert len(methods_of(jo["id"])) == 1
+
+
+def test_with_htmx_keep_it_brings_the_row_back_with_the_focus_on_its_link(client, jo, two_cards):
+    _, mastercard = two_cards
+    html = client.get(remove_path(mastercard["id"]), headers=HTMX).get_data(as_text=True)
+    keep = re.search(r'<a [^>]*hx-get="([^"]+)"[^>]*>Keep it</a>', html).group(1)
+    assert keep == f"{PAGE}?kept={mastercard['id']}"
+    response = client.get(keep, headers=HTMX)
+    region = response.get_data(as_text=True)
+    assert "HX-Request" in response.headers["Vary"]
+    assert region.lstrip().startswith('<div id="methods"') and "<html" not in region
+    links = re.findall(r'<a [^>]*href="([^"]+/remove)"[^>]*>', region)
+    focused = re.findall(r'<a [^>]*href="([^"]+/remove)"[^>]*autofocus', region)
+    assert len(links) == 2 and focused == [remove_path(mastercard["id"])]
+    assert len(methods_of(jo["id"])) == 2
+
+
+def test_another_customers_method_has_no_confirmation(client, merchant, jo):
+    other = make_customer(merchant, first_name="Sam", email="sam@example.com")
+    theirs = add_method(merchant, other["id"], "tok_visa")
+    before = snapshot()
+    for path in (remove_path(theirs["id"]), remove_path("no-such-method")):
+        assert client.get(path).status_code == 404
+        assert client.get(path, headers=HTMX).status_code == 404
+    assert snapshot() == before
+
+
+def test_the_confirmation_is_gone_with_the_section(client, merchant, two_cards):
+    patch_config(merchant, payment_methods_enabled=False)
+    assert client.get(remove_path(two_cards[1]["id"])).status_code == 404

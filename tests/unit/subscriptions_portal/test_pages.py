@@ -404,7 +404,7 @@ def test_a_declined_change_payment_changes_nothing_and_offers_another_method(por
 
 def test_a_change_cannot_be_paid_with_another_customers_method(portal, shop):
     shop.configure(allow_quantity_updates=True)
-    theirs = shop.add_card(shop.new_customer("other@example.com"))
+    theirs = shop.add_card(shop.new_customer("other@example.com"), source="tok_mastercard")
     before = _money_state(shop)
     preview = portal.preview_page(shop.sub, quantity=3)
     refused = portal.submit(preview, f"/{shop.sub}/change", payment_method_id=theirs)
