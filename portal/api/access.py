@@ -10,6 +10,7 @@ from portal.billing import credit
 from portal.billing.lookup import get_owned, get_referenced
 from portal.errors import ValidationFailed
 from portal.models import Company, Customer
+from portal.portal_config import get_config, settings_of
 from portal.ratelimits import consume_limit, link_email_limit, link_ip_limit
 from portal.signin import consume, exchange, lifetimes, record_event, request_link
 from portal.tenancy import origin_for
@@ -79,6 +80,9 @@ class SessionOut(Shape):
     customer_id: str
     company_id: str
     destination: str
+    return_url: str | None = Field(
+        description="The merchant's 'Return to' link (portal config return_url), if set."
+    )
 
 
 class HandoffOut(Shape):
@@ -89,6 +93,9 @@ class HandoffOut(Shape):
 
 class Me(Shape):
     customer: schemas.Customer
+    return_url: str | None = Field(
+        description="The merchant's 'Return to' link (portal config return_url), if set."
+    )
     credit_balances: dict[str, int] = Field(
         description="Credit the customer's next invoices use first, in cents per currency."
     )
@@ -117,6 +124,7 @@ def _session_payload(session, raw, destination: str) -> dict:
         "customer_id": session.customer_id,
         "company_id": session.company_id,
         "destination": destination,
+        "return_url": settings_of(get_config(session.company_id))["return_url"],
     }
 
 
@@ -250,6 +258,7 @@ def me_route():
         {
             "customer": render(customer),
             "credit_balances": credit.balances(customer.id),
+            "return_url": settings_of(get_config(g.company))["return_url"],
             "company": {
                 "id": g.company.id,
                 "name": g.company.name,

@@ -82,7 +82,7 @@ def save_billing_information():
                         "billing_information.updated",
                         {"fields": sorted(_changes(form))},
                     )
-            flash("Billing information saved.")
+            flash("Billing information saved.", "done")
             return redirect(url_for("customer.billing_information"), 303)
         except ValidationFailed as exc:
             for name, message in exc.fields.items():

@@ -137,7 +137,7 @@ def pay_invoice(invoice_id):
 def _outcome(charge: Charge | None) -> str | None:
     if charge is None or charge.status == "succeeded":
         if charge is not None:
-            flash("Payment received. Thank you!")
+            flash("Payment received. Thank you!", "done")
         return None
     return f"{charge.failure_message or 'The payment failed.'} Try another payment method."
 

@@ -15,6 +15,7 @@ from portal.customer.session import (
 from portal.db import write_transaction
 from portal.extensions import limiter
 from portal.models import Company, Customer
+from portal.portal_config import get_config, settings_of
 from portal.ratelimits import consume_limit, link_email_limit, link_ip_limit
 from portal.signin import consume, exchange, lifetimes, record_event, request_link
 from portal.tenancy import expected_host
@@ -41,7 +42,10 @@ def _sign_in_page(company: Company):
         request_link(company, form.email.data, destination)
         return render_template("customer/check_inbox.html", company=company), 200
     status = 422 if request.method == "POST" else 200
-    return render_template("customer/sign_in.html", company=company, form=form), status
+    return_url = settings_of(get_config(company))["return_url"]
+    return render_template(
+        "customer/sign_in.html", company=company, form=form, return_url=return_url
+    ), status
 
 
 @bp.route("/p/<company_id>", methods=["GET", "POST"])

@@ -43,6 +43,12 @@ def _cancellable(subscription_id: str, *, ended_ok: bool = False) -> Subscriptio
     return sub
 
 
+def _flash_outcome(error: str | None, done: str) -> None:
+    """A refusal reads as one (never in a success banner); a finished action offers the
+    way back to the merchant's site."""
+    flash(*((error, "error") if error else (done, "done")))
+
+
 def _event(sub, action: str, details: dict | None = None) -> None:
     record_event(current_user.company_id, current_user.customer_id, action, details, sub.id)
 
@@ -176,12 +182,12 @@ def cancel(subscription_id):
 
     ended, error = _act(sub, "cancel", work)
     if error:
-        flash(error)
+        flash(error, "error")
     elif ended is not None and ended.status == "canceled":
-        flash("Your subscription has ended.")
+        flash("Your subscription has ended.", "done")
     elif ended is not None:
         ends = f"{ended.current_period_end:%b %-d, %Y}"
-        flash(f"Your subscription stays active until {ends}, then ends.")
+        flash(f"Your subscription stays active until {ends}, then ends.", "done")
     return redirect(url_for("customer.subscriptions"), 303)
 
 
@@ -196,7 +202,7 @@ def keep(subscription_id):
         return kept
 
     kept, error = _act(sub, "keep", work)
-    flash(error or "Your subscription will continue. Nothing else changes.")
+    _flash_outcome(error, "Your subscription will continue. Nothing else changes.")
     return redirect(url_for("customer.subscriptions"), 303)
 
 
@@ -215,7 +221,7 @@ def accept_offer(subscription_id):
         return kept
 
     _kept, error = _act(sub, "retain", work)
-    flash(error or "Offer applied. Thanks for staying!")
+    _flash_outcome(error, "Offer applied. Thanks for staying!")
     return redirect(url_for("customer.subscriptions"), 303)
 
 
@@ -260,7 +266,7 @@ def change_preview(subscription_id, message=None, status=200):
         now = utcnow()
         plan = rules.preview(sub, settings(), price_id, quantity, now=now)
     except DomainError as exc:
-        flash(exc.message)
+        flash(exc.message, "error")
         return redirect(url_for("customer.change_start", subscription_id=sub.id), 303)
     return render_portal(
         "customer/change_preview.html",
@@ -287,7 +293,7 @@ def change(subscription_id):
     try:
         price_id, quantity = _target()
     except DomainError as exc:
-        flash(exc.message)
+        flash(exc.message, "error")
         return redirect(url_for("customer.change_start", subscription_id=sub.id), 303)
 
     expected = _whole(version) or -1
@@ -308,9 +314,9 @@ def change(subscription_id):
         if isinstance(exc, Conflict) and "changed since" in exc.message:
             # The subscription moved on since the preview: a fresh one, never a surprise.
             return change_preview(sub.id, message=exc.message, status=409)
-        flash(exc.message)
+        flash(exc.message, "error")
         return redirect(url_for("customer.subscriptions"), 303)
-    flash("Your plan has been updated.")
+    flash("Your plan has been updated.", "done")
     return redirect(url_for("customer.subscriptions"), 303)
 
 

@@ -184,6 +184,7 @@ def test_consume_returns_a_bearer_session(client, merchant, customer, destinatio
             "customer_id",
             "company_id",
             "destination",
+            "return_url",
         }
         assert data["customer_id"] == customer["id"] and data["company_id"] == merchant.id
         assert data["destination"] == destination

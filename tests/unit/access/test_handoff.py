@@ -165,7 +165,14 @@ def test_exchange_returns_the_session_payload_once(client, merchant, customer):
     response = client.post("/v1/api" + EXCHANGE, json={"code": code})
     assert response.status_code == 200
     data = response.get_json()["data"]
-    assert set(data) == {"session_token", "expires_at", "customer_id", "company_id", "destination"}
+    assert set(data) == {
+        "session_token",
+        "expires_at",
+        "customer_id",
+        "company_id",
+        "destination",
+        "return_url",
+    }
     assert data["customer_id"] == customer["id"] and data["company_id"] == merchant.id
     assert data["destination"] == "payment_methods"
     me = client.get("/v1/api" + ME, headers={"Authorization": f"Bearer {data['session_token']}"})
