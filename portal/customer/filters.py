@@ -12,6 +12,7 @@ STATUS_LABELS = {
     "VOID": "Void",
     "UNCOLLECTIBLE": "Uncollectible",
     "DRAFT": "Draft",
+    "CREDIT_NOTE": "Credit note",
     "active": "Active",
     "trialing": "Trial",
     "past_due": "Past due",
@@ -28,10 +29,16 @@ BRANDS = {
 }
 
 
+def portal_status(invoice) -> str:
+    """What the customer sees: a document whose total is a credit is a credit note, never
+    an invoice of a negative amount marked Paid."""
+    return "CREDIT_NOTE" if invoice.total < 0 else display_status(invoice)
+
+
 def install(app) -> None:
     app.add_template_filter(lambda cents, currency: format_money(cents, currency), "money")
     app.add_template_filter(lambda d: d.strftime("%b %-d, %Y") if d else "", "date")
-    app.add_template_filter(lambda inv: display_status(inv), "invoice_status")
+    app.add_template_filter(portal_status, "invoice_status")
     app.add_template_filter(
         lambda s: STATUS_LABELS.get(s, s.replace("_", " ").title()), "status_label"
     )
