@@ -10,6 +10,7 @@ from portal.models import (
     Discount,
     Invoice,
     PaymentMethod,
+    PendingInvoiceItem,
     Price,
     Product,
     Subscription,
@@ -41,15 +42,16 @@ class SubscriptionView:
 
 
 def subscriptions(customer_id: str, statuses=LIVE, held=None) -> list[SubscriptionView]:
-    """Subscriptions with items, prices, products and live discounts: three queries (four
-    without ``held``, the customer's credit per currency, which next amounts count)."""
+    """Subscriptions with items, prices, products, live discounts and changes waiting for
+    renewal: four queries (five without ``held``, the customer's credit per currency, which
+    next amounts count)."""
     subs = list(
         Subscription.select()
         .where((Subscription.customer == customer_id) & Subscription.status.in_(statuses))
         .order_by(Subscription.created_at.desc())
     )
     ids = [s.id for s in subs]
-    items, coupons = {i: [] for i in ids}, {i: [] for i in ids}
+    items, coupons, pending = {i: [] for i in ids}, {i: [] for i in ids}, {i: [] for i in ids}
     if ids:
         for item in (
             SubscriptionItem.select(SubscriptionItem, Price, Product)
@@ -65,11 +67,16 @@ def subscriptions(customer_id: str, statuses=LIVE, held=None) -> list[Subscripti
             .where(Discount.subscription.in_(ids) & Discount.ended_at.is_null())
         ):
             coupons[discount.subscription_id].append(discount.coupon)
+        # Changes billed at renewal: the next invoice carries them, so its amount does too.
+        for row in PendingInvoiceItem.select(
+            PendingInvoiceItem.subscription, PendingInvoiceItem.amount
+        ).where(PendingInvoiceItem.subscription.in_(ids) & PendingInvoiceItem.invoice.is_null()):
+            pending[row.subscription_id].append(_Line(row.amount))
     views = []
     if held is None:
         held = credit.balances(customer_id) if subs else {}
     for sub in subs:
-        lines = [_Line(i.price.unit_amount * i.quantity) for i in items[sub.id]]
+        lines = [_Line(i.price.unit_amount * i.quantity) for i in items[sub.id]] + pending[sub.id]
         available = sub.credit_balance + held.get(sub.currency, 0)
         totals = compute_totals(lines, coupons[sub.id], sub.currency, available)
         views.append(SubscriptionView(sub, items[sub.id], coupons[sub.id], totals.amount_due))

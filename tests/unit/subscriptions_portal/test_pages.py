@@ -468,3 +468,17 @@ def test_a_confirm_with_a_wrong_version_is_a_fresh_preview(portal, shop, version
     stale = portal.post(sub_path(shop, "/change"), quantity=2, expected_version=version)
     assert stale.status_code == 409 and "Due now $6.78" in portal.text(stale)
     assert shop.subscription()["items"][0]["quantity"] == 1
+
+
+def test_the_next_invoice_shown_is_the_next_invoice_charged(portal, shop, clock):
+    """A change billed at renewal: the pages' next invoice includes it, as renewal does."""
+    shop.configure(allow_quantity_updates=True, subscription_charge_timing="period_end")
+    preview = portal.preview_page(shop.sub, quantity=3)
+    promised = cents("Next invoice", portal.text(preview))
+    assert portal.submit(preview, f"/{shop.sub}/change").status_code == 303
+    listed = cents("Next invoice", portal.text(portal.get(LIST)))
+    home = cents(r"Renews on \w+ \d+, \d+ for", portal.text(portal.get("/portal")))
+    assert promised == listed == home > 3000  # three seats, plus the pending proration
+    clock.move_to(FEB1)
+    run_billing()
+    assert shop.invoices()[-1].amount_due == promised
