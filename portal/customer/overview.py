@@ -6,6 +6,7 @@ from portal.billing import credit
 from portal.billing.invoices import compute_totals
 from portal.billing.money import format_money
 from portal.models import (
+    Charge,
     Coupon,
     Discount,
     Invoice,
@@ -15,6 +16,7 @@ from portal.models import (
     Product,
     Subscription,
     SubscriptionItem,
+    utcnow,
 )
 
 LIVE = ("trialing", "active", "past_due", "unpaid", "incomplete", "paused")
@@ -118,3 +120,38 @@ def invoice_page(customer_id: str, page: int, per_page: int = 20) -> tuple[list[
         .offset((page - 1) * per_page)
     )
     return rows, total, page
+
+
+@dataclass
+class PastDue:
+    """What the customer owes late, why, and which invoice to pay first."""
+
+    amount: int
+    currency: str
+    reason: str
+    invoice: Invoice
+
+
+def past_due(customer_id: str) -> PastDue | None:
+    """The banner's facts in one query, whatever the customer owes (constant per page)."""
+    latest_failure = (
+        Charge.select(Charge.failure_message)
+        .where((Charge.invoice == Invoice.id) & (Charge.status == "failed"))
+        .order_by(Charge.created_at.desc())
+        .limit(1)
+    )
+    late = list(
+        Invoice.select(Invoice, latest_failure.alias("failure"))
+        .where(
+            (Invoice.customer == customer_id)
+            & (Invoice.status == "OPEN")
+            & (Invoice.payment_failed | (Invoice.due_date < utcnow()))
+        )
+        .order_by(Invoice.created_at)
+    )
+    if not late:
+        return None
+    first = late[0]
+    reason = next((i.failure for i in reversed(late) if i.failure), None)
+    owed = sum(i.amount_due - i.amount_paid for i in late if i.currency == first.currency)
+    return PastDue(owed, first.currency, reason or "The payment date has passed.", first)

@@ -6,7 +6,7 @@ from flask_login import current_user
 from jinja2_fragments.flask import render_block
 from peewee import IntegrityError, fn
 
-from portal.customer import bp
+from portal.customer import bp, overview
 from portal.db import db
 from portal.models import ApiKey, Company, FormNonce
 from portal.portal_config import get_config, settings_of
@@ -79,6 +79,7 @@ def shell_context() -> dict:
         "portal": settings(),
         "nav": nav,
         "customer": current_user.customer,
+        "overdue": overview.past_due(current_user.customer_id),
         "test_mode": in_test_mode(),
     }
 
