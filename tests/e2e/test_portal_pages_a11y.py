@@ -49,7 +49,7 @@ def full_portal_customer(site) -> dict:
                 "postal_code": "NW6 1RA",
                 "country": "GB",
             },
-            "tax_id": "GB123456789",
+            "tax_id": "GB123456782",
         },
     )
     declining = _attach(site, customer, "PAYMENT_CARD", "tok_chargeDeclined")
@@ -125,6 +125,14 @@ def test_every_portal_page_passes_axe_and_fits_a_phone(page, merchant_site):
         expect(page.get_by_role("heading", level=1)).to_have_count(1)
         assert_accessible(page)
         assert_no_horizontal_scroll(page)
+
+    # The branded error page, inside the merchant's shell, with the way back.
+    assert page.goto("/portal/invoices/inv_doesnotexist").status == 404
+    expect(page.get_by_role("heading", level=1)).to_have_count(1)
+    expect(page.get_by_role("heading", level=1, name="We can't find that page")).to_be_visible()
+    expect(page.get_by_role("link", name="Back to your billing overview")).to_be_visible()
+    assert_accessible(page)
+    assert_no_horizontal_scroll(page)
     problems.assert_clean()
 
 
