@@ -1,10 +1,16 @@
 """A customer's billing information: validation, optimistic-locked saves, email changes.
 
-Shared by the portal page and PATCH /customer-portal/billing-information; no Flask here.
+Shared by the portal page and PATCH /customer-portal/billing-information (the merchant API's
+customer bodies use its tax ID rules too); no Flask here.
 """
 
 import re
 from datetime import timedelta
+
+from stdnum.au import abn
+from stdnum.eu import vat as eu_vat
+from stdnum.gb import vat as gb_vat
+from stdnum.us import ein
 
 from portal.access import end_customer_sessions
 from portal.countries import CODES
@@ -20,6 +26,7 @@ CONTROL_RE = re.compile(r"[\u0000-\u001f\u007f\u202a-\u202e\u2066-\u2069]")
 FIELDS = {
     "first_name": (100, True),
     "last_name": (100, True),
+    "company_name": (200, False),
     "phone": (40, False),
     "address_line1": (200, False),
     "address_line2": (200, False),
@@ -30,6 +37,23 @@ FIELDS = {
     "tax_id": (40, False),
 }
 EMAIL_CHANGE_LIFETIME = timedelta(hours=24)
+
+# Tax IDs: the type follows the number's VAT prefix, else the customer's country. Types we
+# can check (python-stdnum) are stored compact; any other country's is only shape-checked.
+EU_COUNTRIES = frozenset(
+    ("AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU")
+    + ("IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK")
+)
+VAT_PREFIXES = EU_COUNTRIES | {"EL", "XI", "GB"}  # Greece's VAT numbers say EL
+TAX_ID_SEPARATORS = re.compile(r"[\s./-]")
+OTHER_TAX_ID_RE = re.compile(r"^[A-Za-z0-9 ./-]{3,40}$")
+TAX_ID_MESSAGES = {
+    "eu_vat": "This is not a valid EU VAT number (for example DE123456789).",
+    "gb_vat": "This is not a valid UK VAT number (for example GB123456789).",
+    "us_ein": "This is not a valid US EIN (for example 12-3456789).",
+    "au_abn": "This is not a valid Australian Business Number (for example 51 824 753 556).",
+    "other": "Enter 3 to 40 letters, digits, spaces, dots, dashes or slashes.",
+}
 
 
 def field_error(name: str, value) -> str | None:
@@ -50,8 +74,64 @@ def field_error(name: str, value) -> str | None:
     return None
 
 
-def clean(changes: dict) -> dict:
-    """Validate every field in ``changes``; return normalised values or raise with all errors."""
+def _is_valid_vat(number: str) -> bool:
+    return (gb_vat if number.startswith("GB") else eu_vat).is_valid(number)
+
+
+def _tax_id_kind(number: str, country: str) -> tuple[str, str]:
+    """(type, the number as that type's check wants it) for a separator-free ``number``.
+    A VAT prefix decides, except in a country we cannot check, where a local ID may happen
+    to start with those letters: there only a valid VAT number counts as one."""
+    checked_country = not country or country in EU_COUNTRIES or country in ("GB", "US", "AU")
+    if number[:2] in VAT_PREFIXES and (checked_country or _is_valid_vat(number)):
+        if number.startswith("GR"):
+            number = "EL" + number[2:]
+        return ("gb_vat" if number[:2] in ("GB", "XI") else "eu_vat"), number
+    if country == "GB":
+        return "gb_vat", "GB" + number
+    if country in EU_COUNTRIES:
+        return "eu_vat", ("EL" if country == "GR" else country) + number
+    if country == "US":
+        return "us_ein", number
+    if country == "AU":
+        return "au_abn", number
+    return "other", number
+
+
+def tax_id_problem(value: str, country: str | None) -> tuple[str | None, str | None]:
+    """(the value to store, None) or (None, why it is refused) for a non-empty tax ID."""
+    number = TAX_ID_SEPARATORS.sub("", value).upper()
+    kind, candidate = _tax_id_kind(number, (country or "").upper())
+    if kind == "other":
+        if not OTHER_TAX_ID_RE.match(value):
+            return None, TAX_ID_MESSAGES[kind]
+        return " ".join(value.split()), None
+    if kind in ("eu_vat", "gb_vat"):
+        # stdnum's EU module covers XI (Northern Ireland); GB has its own.
+        module = gb_vat if candidate.startswith("GB") else eu_vat
+    else:
+        module = ein if kind == "us_ein" else abn
+    if not module.is_valid(candidate):
+        return None, TAX_ID_MESSAGES[kind]
+    compact = module.compact(candidate)
+    return ("GB" + compact if module is gb_vat else compact), None
+
+
+def normalize_tax_id(value: str | None, country: str | None) -> str | None:
+    """The tax ID to store (compact for checked types); empty stays empty. A malformed one
+    raises ValidationFailed on ``tax_id``. ``country`` is the customer's (new or current)."""
+    text = value.strip() if isinstance(value, str) else value
+    if not text:
+        return text
+    stored, problem = tax_id_problem(text, country)
+    if problem:
+        raise ValidationFailed.field("tax_id", problem)
+    return stored
+
+
+def clean(changes: dict, country: str | None = None) -> dict:
+    """Validate every field in ``changes``; return normalised values or raise with all errors.
+    A tax ID is checked against the country in ``changes``, else ``country`` (the current)."""
     errors, values = {}, {}
     for name, raw in changes.items():
         if name not in FIELDS:
@@ -63,6 +143,12 @@ def clean(changes: dict) -> dict:
             errors[name] = problem
         else:
             values[name] = (value.upper() if name == "country" and value else value) or None
+    if values.get("tax_id"):
+        stored, problem = tax_id_problem(values["tax_id"], values.get("country", country))
+        if problem:
+            errors["tax_id"] = problem
+        else:
+            values["tax_id"] = stored
     if errors:
         raise ValidationFailed("Some billing details are not valid.", fields=errors)
     return values
@@ -70,9 +156,9 @@ def clean(changes: dict) -> dict:
 
 def update(customer: Customer, changes: dict, expected_version: int | None = None) -> Customer:
     """Save validated changes; with ``expected_version`` a concurrent edit is a 409, not lost."""
-    values = clean(changes)
     with write_transaction():
         current = locked(Customer.select().where(Customer.id == customer.id)).get()
+        values = clean(changes, current.country)
         stale = expected_version is not None and current.version != expected_version
         # A stale save that finds every value already in place overwrites nothing: e.g. Save
         # pressed while the page's own inline save of the last edited field is in flight.

@@ -73,7 +73,12 @@ def _header(pdf: _InvoicePdf, data: dict) -> None:
 
 def _bill_to(pdf: _InvoicePdf, customer: dict) -> None:
     pdf.text_line("Bill to", 9, bold=True, color=MUTED)
-    pdf.text_line(customer["name"], 10, bold=True)
+    # Invoices issued before company names existed have no such key.
+    if customer.get("company_name"):
+        pdf.text_line(customer["company_name"], 10, bold=True)
+        pdf.text_line(customer["name"], 9)
+    else:
+        pdf.text_line(customer["name"], 10, bold=True)
     for line in [*address_lines(customer["address"]), customer["email"], customer["phone"]]:
         if line:
             pdf.text_line(line, 9)

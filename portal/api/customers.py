@@ -5,6 +5,7 @@ from typing import Annotated
 from flask import g
 from pydantic import BaseModel, Field, StringConstraints
 
+from portal import billing_info
 from portal.access import end_customer_sessions
 from portal.billing.lookup import get_owned
 from portal.models import Customer, PaymentMethod, PreviewCustomer, Subscription, utcnow
@@ -19,6 +20,9 @@ Phone = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=40, pattern=r"^[0-9+().\-\s]*$")
 ]
 Line = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+CompanyName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+# Checked by type (EU/GB VAT, US EIN, AU ABN, …) in billing_info.normalize_tax_id.
+TaxId = Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)]
 
 
 class Address(Body):
@@ -35,21 +39,23 @@ class Address(Body):
 class CustomerCreate(Body):
     first_name: Name
     last_name: Name
+    company_name: CompanyName | None = None
     email: Email | None = None
     phone: Phone | None = None
     personal_address: Address | None = None
     tags: Metadata | None = None
-    tax_id: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = None
+    tax_id: TaxId | None = None
 
 
 class CustomerUpdate(Body):
     first_name: Name | None = None
     last_name: Name | None = None
+    company_name: CompanyName | None = None
     email: Email | None = None
     phone: Phone | None = None
     personal_address: Address | None = None
     tags: Metadata | None = None
-    tax_id: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = None
+    tax_id: TaxId | None = None
 
 
 class SubscriptionListQuery(ListQuery):
@@ -66,7 +72,9 @@ ADDRESS_COLUMNS = {
 }
 
 
-def _columns(body: BaseModel) -> dict:
+def _columns(body: BaseModel, current_country: str | None = None) -> dict:
+    """Column values from a create/update body. A tax ID is checked against the body's
+    country, else ``current_country``; a malformed one is a 422 on ``tax_id``."""
     values = body.model_dump(exclude_unset=True)
     address = values.pop("personal_address", None) or {}
     for key, column in ADDRESS_COLUMNS.items():
@@ -76,6 +84,9 @@ def _columns(body: BaseModel) -> dict:
             )
     if values.get("email"):
         values["email"] = values["email"].lower()
+    if values.get("tax_id"):
+        country = values.get("country", current_country)
+        values["tax_id"] = billing_info.normalize_tax_id(values["tax_id"], country)
     return values
 
 
@@ -154,7 +165,7 @@ def get_customer(customer_id: str):
 )
 def update_customer(customer_id: str, body: CustomerUpdate):
     customer = get_owned(Customer, g.company, customer_id, "customer")
-    values = _columns(body)
+    values = _columns(body, customer.country)
     for name in ("first_name", "last_name"):
         if name in values and values[name] is None:
             values.pop(name)

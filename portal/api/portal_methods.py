@@ -30,6 +30,7 @@ class AddMethod(Body):
 class BillingPatch(Body):
     first_name: Text | None = None
     last_name: Text | None = None
+    company_name: Text | None = None
     phone: Text | None = None
     address_line1: Text | None = None
     address_line2: Text | None = None

@@ -24,6 +24,7 @@ class Address(Shape):
 class Entity(Shape):
     first_name: str
     last_name: str
+    company_name: str | None
     email: str | None
     phone: str | None
     personal_address: Address
@@ -174,6 +175,8 @@ class InvoiceBuyer(Shape):
 
     id: str
     name: str
+    # Absent from invoices issued before company names existed.
+    company_name: str | None = None
     email: str | None
     phone: str | None
     address: Address

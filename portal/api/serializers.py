@@ -32,6 +32,7 @@ def customer(c: Customer, default_payment_method_id: str | None = None) -> dict:
         "entity": {
             "first_name": c.first_name,
             "last_name": c.last_name,
+            "company_name": c.company_name,
             "email": c.email,
             "phone": c.phone,
             "personal_address": address,

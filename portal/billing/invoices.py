@@ -44,6 +44,7 @@ def buyer_details(customer) -> dict:
     return {
         "id": customer.id,
         "name": f"{customer.first_name} {customer.last_name}".strip(),
+        "company_name": customer.company_name,
         "email": customer.email,
         "phone": customer.phone,
         "address": {

@@ -114,6 +114,7 @@ def save_field(name):
                     {"fields": [name]},
                 )
             saved = True
+            field.data = getattr(updated, name) or ""  # as stored: a tax ID is compacted
             page_version = _next_page_version(form, updated.version)
         except ValidationFailed as exc:
             field.errors = [exc.fields.get(name, exc.message)]

@@ -155,6 +155,11 @@ class BillingForm(NonceForm):
         validators=[DataRequired("Enter your last name."), Length(max=100)],
         render_kw={"autocomplete": "family-name"},
     )
+    company_name = StringField(
+        "Company name",
+        validators=[Optional(), Length(max=200)],
+        render_kw={"autocomplete": "organization"},
+    )
     phone = StringField(
         "Phone", validators=[Optional(), Length(max=40)], render_kw={"autocomplete": "tel"}
     )
@@ -190,11 +195,13 @@ class BillingForm(NonceForm):
         validate_choice=True,
         render_kw={"autocomplete": "country"},
     )
+    # Checked by type (EU/GB VAT, US EIN, AU ABN, …) in portal.billing_info.
     tax_id = StringField("Tax ID", validators=[Optional(), Length(max=40)])
 
     FIELDS = (
         "first_name",
         "last_name",
+        "company_name",
         "phone",
         "address_line1",
         "address_line2",

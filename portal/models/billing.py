@@ -19,6 +19,7 @@ class Customer(BaseModel):
     company = ForeignKeyField(Company, backref="customers", on_delete="CASCADE")
     first_name = CharField(max_length=100)
     last_name = CharField(max_length=100)
+    company_name = CharField(max_length=200, null=True)
     email = CharField(max_length=254, null=True)
     phone = CharField(max_length=40, null=True)
     address_line1 = CharField(max_length=200, null=True)

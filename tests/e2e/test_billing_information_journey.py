@@ -14,11 +14,12 @@ MARK = "window.__stillSamePage = true"
 SAME_PAGE = "window.__stillSamePage === true"
 
 TEXT_FIELDS = {
+    "Company name": "Analytical Engines GmbH",
     "Phone": "+49 30 1234567",
     "Address line 1": "Unter den Linden 5",
     "City": "Berlin",
     "Postal code": "10117",
-    "Tax ID": "DE123456789",
+    "Tax ID": "DE123456788",
 }
 COUNTRY = ("DE", "Germany")
 
@@ -72,6 +73,7 @@ def assert_merchant_sees_the_changes(site, customer_id: str) -> None:
         COUNTRY[0],
     )
     assert stored["tax_id"] == TEXT_FIELDS["Tax ID"]
+    assert entity["company_name"] == TEXT_FIELDS["Company name"]
 
 
 @pytest.mark.parametrize("js", [True], ids=["js"])
@@ -89,8 +91,14 @@ def test_fields_save_inline_as_they_change(portal_page, merchant_site):
     page.get_by_label("First name", exact=True).fill("")
     page.get_by_label("First name", exact=True).press("Tab")
     expect_field_error(page, "First name", "Enter your first name.")
+    page.get_by_label("Tax ID", exact=True).fill("DE123456789")  # fails its checksum
+    page.get_by_label("Tax ID", exact=True).press("Tab")
+    expect_field_error(
+        page, "Tax ID", "This is not a valid EU VAT number (for example DE123456789)."
+    )
     assert_accessible(page)
     change_inline(page, "First name", "Ada")
+    change_inline(page, "Tax ID", TEXT_FIELDS["Tax ID"])
     assert page.evaluate(SAME_PAGE), "an inline save reloaded the whole page"
 
     # Save right after the inline saves (the last one may still be in flight) is not
