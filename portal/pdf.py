@@ -44,6 +44,11 @@ class _InvoicePdf(FPDF):
         self.multi_cell(0, size * 0.5, text or "", align=align, new_x="LMARGIN", new_y="NEXT")
 
 
+def _kind(data: dict) -> str:
+    """A document whose total is a credit is a credit note, not an invoice."""
+    return "Credit note" if data["totals"]["total"] < 0 else "Invoice"
+
+
 def _header(pdf: _InvoicePdf, data: dict) -> None:
     merchant = data["merchant"]
     # fpdf keeps the last fill colour set, and a table takes it as its cells' background, so
@@ -56,7 +61,7 @@ def _header(pdf: _InvoicePdf, data: dict) -> None:
     if merchant["support_email"]:
         pdf.text_line(merchant["support_email"], 9, color=MUTED)
     pdf.ln(4)
-    pdf.text_line(f"Invoice {data['number']}", 14, bold=True)
+    pdf.text_line(f"{_kind(data)} {data['number']}", 14, bold=True)
     facts = [
         ("Status", data["status"].replace("_", " ").title()),
         ("Issued", data["issue_date"]),
@@ -148,7 +153,7 @@ def _render_cached(data_json: str) -> bytes:
 
 def _draw(data: dict) -> bytes:
     pdf = _InvoicePdf()
-    pdf.set_title(f"Invoice {data['number']}")
+    pdf.set_title(f"{_kind(data)} {data['number']}")
     pdf.set_author(data["merchant"]["name"])
     pdf.add_page()
     _header(pdf, data)

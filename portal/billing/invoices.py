@@ -273,7 +273,10 @@ def pay_invoice(invoice: Invoice, method: PaymentMethod, now: datetime | None = 
             status="PAID", amount_paid=invoice.amount_due, paid_at=now, payment_failed=False
         )
     else:
-        changes.update(payment_failed=True)
+        # A failed collection makes the invoice due now: "past due" never shows a due date
+        # that is still ahead.
+        due = invoice.due_date if invoice.due_date and invoice.due_date <= now else now
+        changes.update(payment_failed=True, due_date=due)
     Invoice.update(**changes).where(Invoice.id == invoice.id).execute()
     if invoice.subscription_id:
         _sync_subscription_status(invoice, result.succeeded)

@@ -129,3 +129,14 @@ def test_without_credit_nothing_is_applied_and_no_entry_is_written(shop):
     assert [i.credit_applied for i in invoices(sub)] == [0, 0]
     assert credit.balances(shop.customer.id) == {}
     assert CreditEntry.select().count() == 0
+
+
+def test_a_failed_charge_makes_the_invoice_due_now_not_later(shop):
+    from portal.billing.instruments import add_instrument
+
+    declined = add_instrument(shop.customer, "tok_chargeDeclined")
+    sub = create_subscription(
+        shop.company, shop.customer, [(shop.basic, 1)], payment_method=declined, now=T0
+    )
+    [invoice] = invoices(sub)
+    assert invoice.payment_failed and invoice.due_date == T0  # past due from the failure on

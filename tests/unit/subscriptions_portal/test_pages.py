@@ -482,3 +482,21 @@ def test_the_next_invoice_shown_is_the_next_invoice_charged(portal, shop, clock)
     clock.move_to(FEB1)
     run_billing()
     assert shop.invoices()[-1].amount_due == promised
+
+
+def test_a_downgrade_credit_is_a_credit_note_not_a_negative_invoice(portal, shop):
+    from pdftext import page_text
+
+    shop.configure(allow_quantity_updates=True)
+    sub = shop.subscribe(shop.basic, quantity=3)["id"]
+    preview = portal.preview_page(sub, quantity=1)
+    assert portal.submit(preview, f"/{sub}/change").status_code == 303
+    note = shop.invoices(sub)[-1]
+    assert note.total < 0
+    page = portal.get(f"/portal/invoices/{note.id}")
+    text = portal.text(page)
+    assert f"Credit note {note.number}" in text and "Paid" not in text.split("Details")[0]
+    listed = portal.text(portal.get("/portal/invoices"))
+    assert "Credit note" in listed and f"-${-note.total / 100:.2f}" not in listed
+    pdf = portal.get(f"/portal/invoices/{note.id}/pdf")
+    assert f"Credit note {note.number}" in page_text(pdf.data)
