@@ -4,7 +4,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from portal.db import db, is_sqlite
-from portal.mail import build_message
+from portal.mail import message_id
 from portal.models import FormNonce, OutboxMessage, PortalEvent
 
 BAD_TOTALS = """
@@ -84,7 +84,7 @@ def changes(confirms: Counter, replayed: int) -> Check:
 def mail(received: Counter, sender: str) -> Check:
     rows = list(OutboxMessage.select())
     states = Counter(row.status for row in rows)
-    expected = {str(build_message(row, None, sender)["Message-ID"]) for row in rows}
+    expected = {message_id(row, sender) for row in rows}
     twice = [mid for mid, n in received.items() if n > 1]
     missing = expected - set(received)
     unknown = set(received) - expected

@@ -31,7 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
 
-    from portal import assets, mail
+    from portal import assets, mail, receipts
     from portal.api import bp as api_bp
     from portal.cli import register_commands
     from portal.customer import bp as customer_bp
@@ -62,6 +62,7 @@ def create_app(config: dict | None = None) -> Flask:
         gateway.use_secret(app.config["SECRET_KEY"])  # every worker reads every token
     htmx.init_app(app)
     mail.init_app(app)
+    receipts.install(app)
     mail.register_commands(app)
     register_devmail(app)
     register_commands(app)

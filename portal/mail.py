@@ -42,6 +42,7 @@ DEFAULT_BRAND_COLOR = "#4338ca"
 SUBJECTS = {
     "sign_in": "Your sign-in link for {company_name}",
     "email_change": "Confirm your new billing email for {company_name}",
+    "receipt": "Your receipt from {company_name}: invoice {number}",
 }
 _LINE_BREAKS = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]+")
 _ADDRESS = re.compile(r"[^@\s<>(),;:\"\[\]\\]+@[^@\s<>(),;:\"\[\]\\]+")
@@ -75,7 +76,9 @@ def clean_address(value: str) -> str:
     return address
 
 
-def enqueue(*, company, kind, to, template, context, dedupe_key, subject=None) -> OutboxMessage:
+def enqueue(
+    *, company, kind, to, template, context, dedupe_key, subject=None, attachment=None
+) -> OutboxMessage:
     """Write one e-mail into the outbox. Call inside the caller's transaction; no network here.
 
     ``subject`` defaults to the template's entry in SUBJECTS. A second call with the same
@@ -88,6 +91,7 @@ def enqueue(*, company, kind, to, template, context, dedupe_key, subject=None) -
         return existing
     fields = {"company": company, "kind": kind, "dedupe_key": dedupe_key, "subject": subject}
     fields.update(to_address=clean_address(to), text_body=text_body, html_body=html_body)
+    fields["attachment"] = attachment
     try:
         with db.atomic():  # a savepoint: a concurrent twin must not abort the caller's work
             return OutboxMessage.create(**fields)
@@ -266,6 +270,13 @@ def worker_name(prefix: str) -> str:
 # --- the message and the wire ----------------------------------------------------------------
 
 
+def message_id(message: OutboxMessage, sender: str) -> str:
+    """Retries carry the same id, so a receiver that already has the message drops the copy."""
+    addr_spec = parseaddr(sender)[1]
+    digest = hashlib.sha256(message.dedupe_key.encode()).hexdigest()[:40]
+    return f"<{digest}@{addr_spec.rpartition('@')[2] or 'localhost'}>"
+
+
 def build_message(message: OutboxMessage, company: Company | None, sender: str) -> EmailMessage:
     """multipart/alternative text + HTML, From in the merchant's name, a stable Message-ID."""
     display_name, addr_spec = parseaddr(sender)
@@ -276,12 +287,17 @@ def build_message(message: OutboxMessage, company: Company | None, sender: str) 
     email["To"] = clean_address(message.to_address)
     email["Subject"] = clean_header(message.subject)
     email["Date"] = format_datetime(message.created_at.replace(tzinfo=UTC))
-    # Retries carry the same id, so a receiver that already has the message can drop the copy.
-    digest = hashlib.sha256(message.dedupe_key.encode()).hexdigest()[:40]
-    email["Message-ID"] = f"<{digest}@{addr_spec.rpartition('@')[2] or 'localhost'}>"
+    email["Message-ID"] = message_id(message, sender)
     email["Auto-Submitted"] = "auto-generated"
     email.set_content(message.text_body)
     email.add_alternative(message.html_body, subtype="html")
+    if message.attachment:
+        from portal.receipts import attachment_for
+
+        found = attachment_for(message.attachment)
+        if found is not None:
+            filename, data = found
+            email.add_attachment(data, maintype="application", subtype="pdf", filename=filename)
     return email
 
 

@@ -62,6 +62,8 @@ DESCRIPTIONS = {
     "subscription_charge_timing": "When the price difference of a change is charged: at once on "
     "its own invoice, or on the next regular invoice.",
     "invoice_history_enabled": "Customers can list, pay and download their invoices.",
+    "receipt_emails_enabled": "When an invoice is paid, its customer gets an e-mail receipt "
+    "with the invoice PDF attached.",
     "return_url": "Absolute https URL (http outside production) of the 'Return to' link on "
     "every portal page; null for no link.",
     "portal_header": "One line of plain text (at most 120 characters) shown on every portal page "
@@ -113,6 +115,7 @@ class ConfigFields(Shape):
     subscription_proration_behavior: ProrationBehavior = _shown("subscription_proration_behavior")
     subscription_charge_timing: ChargeTiming = _shown("subscription_charge_timing")
     invoice_history_enabled: bool = _shown("invoice_history_enabled")
+    receipt_emails_enabled: bool = _shown("receipt_emails_enabled")
     return_url: str | None = _shown("return_url")
     portal_header: str | None = _shown("portal_header")
     custom_domain_id: str | None = _shown("custom_domain_id")
@@ -148,6 +151,7 @@ class PortalConfigPatch(Body):
     subscription_proration_behavior: ProrationBehavior = _changed("subscription_proration_behavior")
     subscription_charge_timing: ChargeTiming = _changed("subscription_charge_timing")
     invoice_history_enabled: bool = _changed("invoice_history_enabled")
+    receipt_emails_enabled: bool = _changed("receipt_emails_enabled")
     return_url: Annotated[str, StringConstraints(max_length=2048)] | None = _changed("return_url")
     portal_header: Annotated[str, StringConstraints(max_length=120)] | None = _changed(
         "portal_header"

@@ -86,6 +86,8 @@ SECTIONS = (
     ("invoices", "Invoices", (
         _c("invoice_history_enabled", "switch", "Invoice history",
            "Customers can list, pay and download their invoices as PDF."),
+        _c("receipt_emails_enabled", "switch", "E-mail receipts",
+           "When an invoice is paid, the customer gets a receipt with the invoice PDF."),
     )),
     ("links", "Links and text", (
         _c("return_url", "url", "Return link",

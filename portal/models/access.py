@@ -64,6 +64,9 @@ class OutboxMessage(BaseModel):
     claimed_until = DateTimeField(null=True)
     sent_at = DateTimeField(null=True)
     last_error = CharField(max_length=500, null=True)
+    # "invoice_pdf:<invoice id>": the document is drawn when the message is sent, from the
+    # invoice's own snapshot, so the outbox stores no PDF.
+    attachment = CharField(max_length=80, null=True)
 
 
 class PortalEvent(BaseModel):

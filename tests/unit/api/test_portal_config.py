@@ -31,6 +31,7 @@ DEFAULTS = {
     "subscription_proration_behavior": "prorate",
     "subscription_charge_timing": "immediately",
     "invoice_history_enabled": True,
+    "receipt_emails_enabled": True,
     "return_url": None,
     "portal_header": None,
     "custom_domain_id": None,

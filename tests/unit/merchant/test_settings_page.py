@@ -93,7 +93,7 @@ def test_the_page_offers_a_control_with_an_explanation_for_every_config_field(ow
     html = owner.get("/merchant/settings").get_data(as_text=True)
     config = api_config(merchant)
     fields = [k for k in config if k not in ("company_id", "version", "created_at", "updated_at")]
-    assert len(fields) == 19
+    assert len(fields) == 20
     for name in fields:
         assert f'id="field-{name}"' in html, name
         assert f'id="cfg-{name}-hint"' in html, name

@@ -1,0 +1,62 @@
+"""Receipts: when an invoice is paid, its customer gets an e-mail receipt with the invoice
+PDF attached, through the outbox, unless the merchant turned receipts off."""
+
+from flask import Flask, current_app, has_app_context
+
+from portal import mail
+from portal.billing import invoices
+from portal.billing.money import format_money
+from portal.models import Company, Customer, Invoice
+from portal.portal_config import get_config, settings_of
+from portal.tenancy import origin_for
+
+PDF_PREFIX = "invoice_pdf:"
+
+
+def queue_receipt(invoice_id: str) -> None:
+    """Inside the paying transaction: one receipt per invoice, whatever retries happen."""
+    if not has_app_context():  # the billing core used on its own (scripts, some tests)
+        return
+    invoice = Invoice.get_by_id(invoice_id)
+    customer = Customer.get_by_id(invoice.customer_id)
+    company = Company.get_by_id(invoice.company_id)
+    settings = settings_of(get_config(company))
+    if not settings["receipt_emails_enabled"] or not customer.email:
+        return
+    origin = origin_for(company.id, current_app.config["PORTAL_BASE_URL"])
+    mail.enqueue(
+        company=company,
+        kind="receipt",
+        to=customer.email,
+        template="receipt",
+        context={
+            "company_name": company.name,
+            "brand_color": company.brand_color,
+            "portal_header": settings["portal_header"],
+            "number": invoice.number,
+            "amount": format_money(invoice.amount_due, invoice.currency),
+            "paid_on": f"{invoice.paid_at:%b %-d, %Y}" if invoice.paid_at else "",
+            "link": f"{origin}/portal/invoices/{invoice.id}",
+        },
+        dedupe_key=f"receipt:{invoice.id}",
+        attachment=f"{PDF_PREFIX}{invoice.id}",
+    )
+
+
+def attachment_for(reference: str) -> tuple[str, bytes] | None:
+    """(filename, PDF bytes) for an outbox attachment reference; None if it is gone."""
+    from portal.api.invoices import pdf_data
+    from portal.pdf import render_invoice_pdf
+
+    if not reference.startswith(PDF_PREFIX):
+        return None
+    invoice = Invoice.get_or_none(Invoice.id == reference.removeprefix(PDF_PREFIX))
+    if invoice is None:
+        return None
+    data = pdf_data(invoice)
+    return data["filename"], render_invoice_pdf(data)
+
+
+def install(app: Flask) -> None:
+    if queue_receipt not in invoices.PAID_HOOKS:
+        invoices.PAID_HOOKS.append(queue_receipt)
