@@ -20,6 +20,7 @@ from portal.billing.invoices import (
 from portal.billing.lookup import get_owned
 from portal.errors import PaymentDeclined
 from portal.models import Company, Invoice
+from portal.tenancy import origin_for
 from portal.timefmt import day
 
 from . import schemas, serializers
@@ -96,8 +97,13 @@ class InvoicePdf(schemas.Shape):
 def render_many(invoices: list[Invoice]) -> list[dict]:
     """Wire dicts for a page of invoices: one query fetches every line of the page."""
     lines = lines_by_invoice([inv.id for inv in invoices])
-    base_url = current_app.config["PORTAL_BASE_URL"]
-    return [serializers.invoice(inv, lines[inv.id], base_url) for inv in invoices]
+    origins = {company: _origin(company) for company in {inv.company_id for inv in invoices}}
+    return [serializers.invoice(inv, lines[inv.id], origins[inv.company_id]) for inv in invoices]
+
+
+def _origin(company_id: str) -> str:
+    """The company's verified portal domain when it chose one: links use it everywhere."""
+    return origin_for(company_id, current_app.config["PORTAL_BASE_URL"])
 
 
 def render(invoice: Invoice) -> dict:
@@ -122,7 +128,7 @@ def _pdf_line(line) -> dict:
 
 def pdf_data(invoice: Invoice) -> dict:
     rows = lines_by_invoice([invoice.id])[invoice.id]
-    wire = serializers.invoice(invoice, rows, current_app.config["PORTAL_BASE_URL"])
+    wire = serializers.invoice(invoice, rows, _origin(invoice.company_id))
     company = Company.get_by_id(invoice.company_id)
     seller, buyer = parties(invoice, company)
     return {

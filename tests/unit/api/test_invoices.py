@@ -430,3 +430,27 @@ def test_official_client(app, merchant, customer_id, invoice_id):
     assert invoices.pdf_data(invoice_id)["number"] == "ACMECL-00001"
     assert invoices.pay(invoice_id, idempotency_key="k1").status == "PAID"
     assert invoices.void(void_me).status == "VOID"
+
+
+def test_with_a_portal_domain_every_invoice_link_uses_it(merchant, customer_id):
+    from portal.models import CustomDomain
+
+    with db.connection_context():
+        domain = CustomDomain.create(
+            company=merchant.id,
+            hostname="billing.acme.test",
+            verification_token="t",
+            verified=True,
+        )
+    merchant.ok("PATCH", "/customer-portal-config", {"custom_domain_id": domain.id})
+    invoice_id = make_invoice(customer_id, 1000)
+    one = merchant.ok("GET", f"/invoices/{invoice_id}")
+    listed = merchant.ok("GET", "/invoices")[0]
+    pdf = merchant.ok("GET", f"/invoices/{invoice_id}/pdf")
+    for url in (
+        one["hosted_invoice_url"],
+        one["invoice_pdf_url"],
+        listed["hosted_invoice_url"],
+        pdf["hosted_invoice_url"],
+    ):
+        assert url.startswith("http://billing.acme.test/portal/invoices/"), url
