@@ -245,6 +245,12 @@ def end_customer_sessions(customer_id: str, now=None) -> int:
 _ROW_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
+def plausible_id(value) -> str | None:
+    """``value`` if it has a row id's shape (1-64 ASCII letters, digits, ``_`` or ``-``),
+    else None. Says nothing about whether such a row exists."""
+    return value if isinstance(value, str) and _ROW_ID.fullmatch(value) else None
+
+
 def check_invoice_context(company_id: str, context: str | None, customer=None) -> str | None:
     """``destination_context`` names an invoice, nothing else: an existing invoice of the
     company (and of ``customer`` when the caller names one). Anything else is a 422, so no
@@ -253,7 +259,7 @@ def check_invoice_context(company_id: str, context: str | None, customer=None) -
         return None
     invoice = (
         Invoice.get_or_none((Invoice.id == context) & (Invoice.company == company_id))
-        if isinstance(context, str) and _ROW_ID.fullmatch(context)
+        if plausible_id(context)
         else None
     )
     if invoice is None or (customer is not None and invoice.customer_id != customer.id):

@@ -1,6 +1,6 @@
 """The sign-in flow shared by the hosted pages and the JSON API: request, consume, events."""
 
-from flask import after_this_request, current_app, request
+from flask import after_this_request, current_app, g, request
 
 from portal import access, mail
 from portal.db import db, write_transaction
@@ -34,11 +34,11 @@ def find_customer(company: Company, email: str) -> Customer | None:
     )
 
 
-def _invoice_of(customer: Customer, invoice_id: str) -> bool:
+def _invoice_of(customer: Customer | None, invoice_id: str) -> bool:
+    """Whether the invoice is ``customer``'s (``None`` matches no row: the same query for
+    an unknown address)."""
     return (
-        Invoice.select()
-        .where((Invoice.id == invoice_id) & (Invoice.customer == customer.id))
-        .exists()
+        Invoice.select().where((Invoice.id == invoice_id) & (Invoice.customer == customer)).exists()
     )
 
 
@@ -54,6 +54,8 @@ def request_link(company: Company, email: str, destination="home", context=None)
         customer = find_customer(company, email)
         message_context = _message_context(company, customer, lives)
         if customer is None:
+            if context is not None:
+                _invoice_of(None, context)  # the known path's check, for equal timing
             _rehearse_issuing(company, message_context)
             record_event(company.id, None, "auth.link_requested", {"known": False})
         else:
@@ -118,9 +120,18 @@ def _message_context(company: Company, customer: Customer | None, lives) -> dict
 
 
 def _portal_header(company: Company) -> str | None:
+    return portal_settings(company)["portal_header"]
+
+
+def portal_settings(company: Company) -> dict:
+    """The company's portal settings, read once per request however many parts of a
+    signed-out page (the e-mail, the header, the return link) need them."""
     from portal.portal_config import get_config, settings_of
 
-    return settings_of(get_config(company))["portal_header"]
+    cache = g.setdefault("signed_out_settings", {})
+    if company.id not in cache:
+        cache[company.id] = settings_of(get_config(company))
+    return cache[company.id]
 
 
 def consume(row, host: str | None):

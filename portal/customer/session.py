@@ -1,6 +1,7 @@
 """The portal session cookie, Flask-Login integration and the signed-in guard."""
 
 from functools import wraps
+from urllib.parse import urlencode
 
 from flask import current_app, g, redirect, request, url_for
 from flask_login import UserMixin
@@ -93,6 +94,27 @@ def sign_in_url_for(company_id: str | None) -> str:
     return url_for("customer.session_ended")
 
 
+def shared_invoice_id() -> str | None:
+    """The invoice a signed-out GET of ``/portal/invoices/<id>`` (a shared invoice link)
+    asks for, if the id has an id's shape. Never looked up: the sign-in page it leads to is
+    the same for a real and an unknown invoice."""
+    if request.method not in ("GET", "HEAD"):
+        return None
+    return access.plausible_id((request.view_args or {}).get("invoice_id"))
+
+
+def signed_out_target() -> str:
+    """Where a signed-out request goes: the sign-in page of the company this browser or
+    domain belongs to (offering a link to the shared invoice, if one was asked for), else
+    the neutral signed-out page."""
+    company_id = request.cookies.get(COMPANY_COOKIE)
+    target = sign_in_url_for(company_id)
+    invoice_id = shared_invoice_id()
+    if invoice_id and (g.get("host_company") is not None or company_id):
+        target += "?" + urlencode({"invoice": invoice_id})
+    return target
+
+
 def signed_in(view):
     """Only for a signed-in customer; others go to their merchant's sign-in page."""
 
@@ -101,7 +123,7 @@ def signed_in(view):
         from flask_login import current_user
 
         if not current_user.is_authenticated:
-            response = redirect(sign_in_url_for(request.cookies.get(COMPANY_COOKIE)), 303)
+            response = redirect(signed_out_target(), 303)
             if request.headers.get("HX-Request"):
                 response.headers["HX-Redirect"] = response.location
             return response

@@ -1,11 +1,13 @@
 """Hosted sign-in: the shareable sign-in page, the link confirm page, handoff, sign-out."""
 
 from flask import abort, current_app, g, redirect, render_template, request
+from wtforms import HiddenField
 
 from portal import access
 from portal.customer import bp
 from portal.customer.forms import ButtonForm, SignInForm
 from portal.customer.session import (
+    COMPANY_COOKIE,
     clear_session_cookie,
     cookie_name,
     current_session,
@@ -15,9 +17,15 @@ from portal.customer.session import (
 from portal.db import write_transaction
 from portal.extensions import limiter
 from portal.models import Company, Customer
-from portal.portal_config import get_config, settings_of
 from portal.ratelimits import consume_limit, link_email_limit, link_ip_limit
-from portal.signin import consume, exchange, lifetimes, record_event, request_link
+from portal.signin import (
+    consume,
+    exchange,
+    lifetimes,
+    portal_settings,
+    record_event,
+    request_link,
+)
 from portal.tenancy import expected_host
 
 
@@ -33,18 +41,42 @@ def _company_or_404(company_id: str) -> Company:
     return company
 
 
+class InvoiceSignInForm(SignInForm):
+    """The sign-in form; from a shared invoice link it also carries that invoice's id."""
+
+    invoice = HiddenField()
+
+
+@bp.app_template_global()
+def public_portal_header(company) -> str | None:
+    """The merchant's header text for a signed-out page of ``company`` (one config read per
+    request, shared with the page's other settings)."""
+    return portal_settings(company)["portal_header"] if company else None
+
+
 def _sign_in_page(company: Company):
-    form = SignInForm()
+    form = InvoiceSignInForm()
+    # Only an id's shape, never a path: the link lands on /portal/invoices/<id> through
+    # access.destination_path, and request_link drops an id that is not the customer's.
+    source = form.invoice.data if request.method == "POST" else request.args.get("invoice")
+    invoice_id = access.plausible_id(source)
+    form.invoice.data = invoice_id or ""
     if form.validate_on_submit():
         destination = (
             form.destination.data if form.destination.data in access.DESTINATIONS else "home"
         )
-        request_link(company, form.email.data, destination)
-        return render_template("customer/check_inbox.html", company=company), 200
+        request_link(company, form.email.data, destination, invoice_id)
+        return render_template(
+            "customer/check_inbox.html", company=company, invoice_id=invoice_id
+        ), 200
     status = 422 if request.method == "POST" else 200
-    return_url = settings_of(get_config(company))["return_url"]
+    return_url = portal_settings(company)["return_url"]
     return render_template(
-        "customer/sign_in.html", company=company, form=form, return_url=return_url
+        "customer/sign_in.html",
+        company=company,
+        form=form,
+        return_url=return_url,
+        invoice_id=invoice_id,
     ), status
 
 
@@ -180,7 +212,7 @@ def handoff(code):
 @bp.route("/portal/sign-out", methods=["POST"])
 def sign_out():
     session = current_session()
-    company_id = session.company_id if session else request.cookies.get("portal_company")
+    company_id = session.company_id if session else request.cookies.get(COMPANY_COOKIE)
     if session is not None:
         with write_transaction():
             access.end_session(request.cookies.get(cookie_name(), ""))
@@ -192,7 +224,16 @@ def sign_out():
 
 @bp.route("/portal/session-ended")
 def session_ended():
-    return render_template("customer/session_ended.html")
+    return render_template("customer/session_ended.html", company=_remembered_company())
+
+
+def _remembered_company() -> Company | None:
+    """The custom domain's company, else the one this browser last signed in to."""
+    host_company = g.get("host_company")
+    if host_company is not None:
+        return host_company
+    company_id = access.plausible_id(request.cookies.get(COMPANY_COOKIE))
+    return Company.get_or_none(Company.id == company_id) if company_id else None
 
 
 @bp.route("/brand/<company_id>.css")
