@@ -7,6 +7,7 @@ import pytest
 from support import Merchant
 
 from portal import create_app
+from portal.billing.gateway import SandboxGateway, get_gateway, set_gateway
 from portal.cli import init_schema
 from portal.db import db, is_sqlite
 from portal.models import MODELS
@@ -82,3 +83,13 @@ def merchant(client):
 @pytest.fixture
 def other_merchant(client):
     return Merchant(client, "Globex")
+
+
+@pytest.fixture
+def gateway():
+    """A fresh sandbox gateway for the test (what it charged and refunded starts empty)."""
+    previous = get_gateway()
+    fresh = SandboxGateway()
+    set_gateway(fresh)
+    yield fresh
+    set_gateway(previous)

@@ -7,7 +7,6 @@ import pytest
 
 from portal.api import schemas
 from portal.api.invoices import InvoicePdf
-from portal.billing.gateway import SandboxGateway, get_gateway, set_gateway
 from portal.billing.invoices import LineSpec, create_invoice
 from portal.db import db, write_transaction
 from portal.models import (
@@ -21,14 +20,8 @@ from portal.models import (
     utcnow,
 )
 
-
-@pytest.fixture(autouse=True)
-def gateway():
-    previous = get_gateway()
-    fresh = SandboxGateway()
-    set_gateway(fresh)
-    yield fresh
-    set_gateway(previous)
+# Every test gets its own sandbox gateway (charges and refunds it saw start empty).
+pytestmark = pytest.mark.usefixtures("gateway")
 
 
 def count(model) -> int:

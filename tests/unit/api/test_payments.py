@@ -6,18 +6,11 @@ import httpx
 import pytest
 
 from portal.api import schemas
-from portal.billing.gateway import SandboxGateway, get_gateway, set_gateway
 from portal.db import db
 from portal.models import ApiKey, IdempotencyRecord, PaymentMethod, Subscription, utcnow
 
-
-@pytest.fixture(autouse=True)
-def gateway():
-    previous = get_gateway()
-    fresh = SandboxGateway()
-    set_gateway(fresh)
-    yield fresh
-    set_gateway(previous)
+# Every test gets its own sandbox gateway (charges and refunds it saw start empty).
+pytestmark = pytest.mark.usefixtures("gateway")
 
 
 def count(model) -> int:

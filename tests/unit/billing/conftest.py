@@ -1,23 +1,13 @@
-"""Shared fixtures of the billing-core tests: a fresh sandbox gateway, an app and database
-context, and a shop (a company's customer with a card and four recurring prices)."""
+"""Shared fixtures of the billing-core tests: an app and database context, and a shop (a
+company's customer with a card and four recurring prices). ``gateway`` is in tests/conftest.py."""
 
 from types import SimpleNamespace
 
 import pytest
 
-from portal.billing.gateway import SandboxGateway, get_gateway, set_gateway
 from portal.billing.instruments import add_instrument
 from portal.db import db
 from portal.models import Customer, Price, Product
-
-
-@pytest.fixture
-def gateway():
-    previous = get_gateway()
-    fresh = SandboxGateway()
-    set_gateway(fresh)
-    yield fresh
-    set_gateway(previous)
 
 
 @pytest.fixture
