@@ -16,10 +16,10 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 
+from portal.access.merchants import create_merchant
 from portal.billing.periods import boundary
-from portal.cli import init_schema
+from portal.cli.commands import init_schema
 from portal.db import bind, db, is_sqlite
-from portal.merchants import create_merchant
 from portal.models import (
     MODELS,
     Company,
@@ -33,7 +33,7 @@ from portal.models import (
     SubscriptionItem,
     utcnow,
 )
-from portal.portal_config import DEFAULTS
+from portal.portal_settings.config import DEFAULTS
 
 from .rows import Writer, catalog, customer_row, invoice_rows, method_row, stamp
 

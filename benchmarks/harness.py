@@ -261,8 +261,8 @@ def sign_in(port: int, secret_key: str, customer_id: str) -> Browser:
 
 def mint_keys(database_url: str, company_id: str) -> tuple[str, str]:
     """Fresh secret and publishable keys for the bench company (stored keys are hashed)."""
+    from portal.access.merchants import create_api_key
     from portal.db import bind, db
-    from portal.merchants import create_api_key
     from portal.models import Company
 
     bind(database_url)

@@ -1,10 +1,11 @@
 """Application factory."""
 
-from flask import Flask
+from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import config as config_module
-from portal import merchants
+from portal.access import merchants
+from portal.access.activity import CURRENT_CLIENT, Client
 from portal.billing.gateway import SandboxGateway, get_gateway
 from portal.db import bind, db
 from portal.extensions import compress, csrf, limiter, login_manager
@@ -21,9 +22,15 @@ def create_app(config: dict | None = None) -> Flask:
     @app.before_request
     def _open_db():
         db.connect(reuse_if_open=True)
+        # Who is acting, for the activity log (domain code never reads the request).
+        g.client_token = CURRENT_CLIENT.set(
+            Client(ip=request.remote_addr, user_agent=request.user_agent.string)
+        )
 
     @app.teardown_request
     def _close_db(_exc):
+        if "client_token" in g:
+            CURRENT_CLIENT.reset(g.pop("client_token"))
         if not db.is_closed():
             db.close()
 
@@ -31,16 +38,18 @@ def create_app(config: dict | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
 
-    from portal import assets, mail, receipts
+    from portal import assets
     from portal.api import bp as api_bp
-    from portal.cli import register_commands
+    from portal.cli.commands import register_commands
     from portal.customer import bp as customer_bp
     from portal.customer import filters as customer_filters
     from portal.customer.shell import htmx
-    from portal.devmail import register_devmail
     from portal.logs import install_redaction
+    from portal.mail import outbox as mail
+    from portal.mail import receipts
     from portal.merchant import bp as merchant_bp
-    from portal.sandbox_tokenizer import bp as tokenizer_bp
+    from portal.sandbox.mailbox import register_devmail
+    from portal.sandbox.tokenizer import bp as tokenizer_bp
     from portal.web import install_web_basics
 
     install_web_basics(app)

@@ -28,9 +28,9 @@ def _email_key() -> str:
 
 def _renewal_address() -> tuple[str | None, str]:
     """A renewal form carries no address: it goes to the link's customer, so count it there."""
-    from portal import access
+    from portal.access import links as access
+    from portal.access.signin import lifetimes
     from portal.models import Customer
-    from portal.signin import lifetimes
 
     token = (request.view_args or {}).get("token", "")
     try:

@@ -7,7 +7,7 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from portal.api.envelope import error
-from portal.tenancy import allowed_base_hosts, custom_domain_company
+from portal.portal_settings.tenancy import allowed_base_hosts, custom_domain_company
 
 API_PREFIX = "/v1/api"
 

@@ -8,7 +8,7 @@ from support import Merchant
 
 from portal import create_app
 from portal.billing.gateway import SandboxGateway, get_gateway, set_gateway
-from portal.cli import init_schema
+from portal.cli.commands import init_schema
 from portal.db import db, is_sqlite
 from portal.models import MODELS
 

@@ -2,8 +2,8 @@
 
 import uuid
 
+from portal.access.merchants import create_merchant
 from portal.db import db
-from portal.merchants import create_merchant
 
 
 class Merchant:

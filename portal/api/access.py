@@ -5,15 +5,18 @@ from typing import Annotated, Literal
 from flask import current_app, g, request
 from pydantic import Field, StringConstraints
 
-from portal import access
+from portal.access import links as access
+from portal.access import sessions
+from portal.access.activity import record_event
+from portal.access.signin import consume, exchange, lifetimes, request_link
 from portal.billing import credit
 from portal.billing.lookup import get_owned, get_referenced
+from portal.deferred import send_mail_after_response
 from portal.errors import ValidationFailed
 from portal.models import Company, Customer
-from portal.portal_config import get_config, settings_of
+from portal.portal_settings.config import get_config, settings_of
+from portal.portal_settings.tenancy import origin_for
 from portal.ratelimits import consume_limit, link_email_limit, link_ip_limit
-from portal.signin import consume, exchange, lifetimes, record_event, request_link
-from portal.tenancy import origin_for
 from portal.timefmt import iso
 
 from . import schemas
@@ -107,7 +110,7 @@ def _authenticate_session() -> None:
     scheme, _, raw = header.partition(" ")
     if scheme.lower() != "bearer" or not raw.strip():
         raise ApiError(401, "AUTHENTICATION_REQUIRED", "Send the portal session as a Bearer token.")
-    row = access.load_session(raw.strip(), None, lifetimes())
+    row = sessions.load_session(raw.strip(), None, lifetimes())
     if row is None:
         raise ApiError(401, "INVALID_SESSION", "The portal session has expired or was signed out.")
     g.portal_session, g.portal_token = row, raw.strip()
@@ -142,7 +145,7 @@ def request_link_route(body: LinkRequest):
     if body.company_id != g.company.id:
         raise ValidationFailed.field("company_id", "This key belongs to another company.")
     context = access.check_invoice_context(g.company.id, body.destination_context)
-    request_link(g.company, body.email, body.destination, context)
+    send_mail_after_response(request_link(g.company, body.email, body.destination, context))
     return success(
         {"requested": True},
         message="If that address belongs to a customer, a sign-in link is on its way.",
@@ -166,7 +169,7 @@ def consume_route(body: TokenBody):
         raise ApiError(
             401, "INVALID_TOKEN", "This link is invalid, expired or already used."
         ) from None
-    started = consume(row, None)
+    started = consume(row, None, request.user_agent.string)
     if started is None:
         raise ApiError(401, "INVALID_TOKEN", "This link is invalid, expired or already used.")
     session, raw = started
@@ -205,7 +208,7 @@ def handoff_route(body: HandoffRequest):
     limits=(consume_limit,),
 )
 def exchange_route(body: CodeBody):
-    result = exchange(body.code, None)
+    result = exchange(body.code, None, request.user_agent.string)
     if result is None:
         raise ApiError(401, "INVALID_TOKEN", "This code is invalid, expired or already used.")
     row, session, raw = result
@@ -222,7 +225,7 @@ def exchange_route(body: CodeBody):
 )
 def sign_out_route():
     session = g.portal_session
-    access.end_session(g.portal_token)
+    sessions.end_session(g.portal_token)
     record_event(session.company_id, session.customer_id, "auth.sign_out", {"api": True})
     return success({"requested": True}, message="Signed out")
 
@@ -239,7 +242,7 @@ def revoke_route(body: RevokeRequest):
     """Every portal session of the customer ends; unused sign-in links and handoff codes
     stop working. Safe to repeat."""
     customer = get_referenced(Customer, g.company, body.customer_id, "customer_id")
-    ended = access.end_customer_sessions(customer.id)
+    ended = sessions.end_customer_sessions(customer.id)
     record_event(g.company.id, customer.id, "auth.sessions_revoked", {"sessions": ended})
     return success({"customer_id": customer.id, "sessions_ended": ended}, message="Sessions ended")
 

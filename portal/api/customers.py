@@ -5,8 +5,8 @@ from typing import Annotated
 from flask import g
 from pydantic import BaseModel, Field, StringConstraints
 
-from portal import billing_info
-from portal.access import end_customer_sessions
+from portal.access.sessions import end_customer_sessions
+from portal.billing import billing_info
 from portal.billing.lookup import get_owned
 from portal.models import Customer, PaymentMethod, PreviewCustomer, Subscription, utcnow
 

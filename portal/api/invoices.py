@@ -20,7 +20,7 @@ from portal.billing.invoices import (
 from portal.billing.lookup import get_owned
 from portal.errors import PaymentDeclined
 from portal.models import Company, Invoice
-from portal.tenancy import origin_for
+from portal.portal_settings.tenancy import origin_for
 from portal.timefmt import day
 
 from . import schemas, serializers

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from flask import current_app, g
 from pydantic import Field, StringConstraints
 
-from portal.portal_config import (
+from portal.portal_settings.config import (
     CHOICES,
     DEFAULTS,
     PAYMENT_KINDS,

@@ -4,8 +4,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from portal import billing_info
-from portal.billing import instruments
+from portal.billing import billing_info, instruments
 from portal.errors import ValidationFailed
 from portal.models import PaymentMethod
 

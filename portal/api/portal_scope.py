@@ -2,10 +2,10 @@
 
 from flask import g
 
+from portal.access.activity import record_event
 from portal.errors import FeatureDisabled, NotFound
 from portal.models import Customer
-from portal.portal_config import get_config, settings_of
-from portal.signin import record_event
+from portal.portal_settings.config import get_config, settings_of
 
 
 def customer() -> Customer:

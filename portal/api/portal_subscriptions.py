@@ -5,9 +5,9 @@ from typing import Annotated
 from flask import current_app, g
 from pydantic import Field, StringConstraints
 
-from portal import portal_subscriptions as rules
 from portal.billing.coupons import describe
 from portal.models import Subscription, utcnow
+from portal.self_service import subscriptions as rules
 
 from . import schemas
 from .core import api_route

@@ -2,7 +2,6 @@
 
 from flask import (
     abort,
-    after_this_request,
     current_app,
     flash,
     redirect,
@@ -12,16 +11,18 @@ from flask import (
 )
 from flask_login import current_user
 
-from portal import billing_info, mail
+from portal.access.activity import record_event
+from portal.billing import billing_info
 from portal.customer import bp
 from portal.customer.session import signed_in
 from portal.db import write_transaction
+from portal.deferred import send_mail_after_response
 from portal.digits import whole_number
 from portal.errors import Conflict, RateLimited, ValidationFailed
+from portal.mail import outbox as mail
 from portal.models import Company, Customer
+from portal.portal_settings.tenancy import origin_for
 from portal.ratelimits import allow_email_change
-from portal.signin import record_event
-from portal.tenancy import origin_for
 
 from .forms import BillingForm, ButtonForm, EmailForm
 from .shell import claim_nonce, htmx, new_nonce, render_portal, render_region
@@ -186,12 +187,7 @@ def _send_email_confirmation(new_email: str) -> None:
         dedupe_key=f"email_change:{row.id}",
     )
     record_event(company.id, customer.id, "billing_information.email_change_requested")
-    app = current_app._get_current_object()
-
-    @after_this_request
-    def _send(response):
-        mail.send_soon(app, [message.id])
-        return response
+    send_mail_after_response([message.id])
 
 
 @bp.route("/portal/confirm-email/<token>", methods=["GET", "POST"])

@@ -6,8 +6,8 @@ from wtforms import EmailField, HiddenField, SelectChoice, SelectField, StringFi
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import TextInput, html_params
 
+from portal.billing.countries import COUNTRIES
 from portal.billing.gateway import parse_expiry
-from portal.countries import COUNTRIES
 from portal.digits import is_ascii_digits
 
 # Same shape check as the API's Email field (wtforms' Email() needs email_validator).

@@ -4,6 +4,7 @@ confirmation step: its own page without JavaScript, in the method's row with htm
 from flask import abort, current_app, flash, make_response, request
 from flask_login import current_user
 
+from portal.access.activity import record_event
 from portal.billing import instruments
 from portal.billing.gateway import GatewayError, get_gateway
 from portal.billing.invoices import display_status
@@ -12,7 +13,6 @@ from portal.customer.session import signed_in
 from portal.db import write_transaction
 from portal.errors import DomainError, NotFound
 from portal.models import PaymentMethod
-from portal.signin import record_event
 
 from . import overview
 from .forms import BankForm, CardForm, NonceForm

@@ -6,9 +6,10 @@ from urllib.parse import urlencode
 from flask import current_app, g, redirect, request, url_for
 from flask_login import UserMixin
 
-from portal import access
+from portal.access import links as access
+from portal.access import sessions
+from portal.access.signin import lifetimes
 from portal.models import Customer
-from portal.signin import lifetimes
 
 COMPANY_COOKIE = "portal_company"
 
@@ -45,7 +46,7 @@ def current_session():
     """The live session for this request's cookie and Host, else None."""
     if "portal_session" not in g:
         raw = request.cookies.get(cookie_name(), "")
-        row = access.load_session(raw, request.host.lower(), lifetimes()) if raw else None
+        row = sessions.load_session(raw, request.host.lower(), lifetimes()) if raw else None
         host_company = g.get("host_company")
         if row is not None and host_company is not None and row.company_id != host_company.id:
             row = None

@@ -9,7 +9,7 @@ from peewee import IntegrityError, fn
 from portal.customer import bp, overview
 from portal.db import db
 from portal.models import ApiKey, Company, FormNonce
-from portal.portal_config import get_config, settings_of
+from portal.portal_settings.config import get_config, settings_of
 from portal.security import random_token
 
 htmx = HTMX()

@@ -3,7 +3,10 @@
 from flask import abort, current_app, g, redirect, render_template, request
 from wtforms import HiddenField
 
-from portal import access
+from portal.access import links as access
+from portal.access import sessions
+from portal.access.activity import record_event
+from portal.access.signin import consume, exchange, lifetimes, request_link
 from portal.customer import bp
 from portal.customer.forms import ButtonForm, SignInForm
 from portal.customer.session import (
@@ -15,18 +18,12 @@ from portal.customer.session import (
     sign_in_url_for,
 )
 from portal.db import write_transaction
+from portal.deferred import send_mail_after_response
 from portal.extensions import limiter
 from portal.models import Company, Customer
+from portal.portal_settings.config import get_config, settings_of
+from portal.portal_settings.tenancy import expected_host
 from portal.ratelimits import consume_limit, link_email_limit, link_ip_limit
-from portal.signin import (
-    consume,
-    exchange,
-    lifetimes,
-    portal_settings,
-    record_event,
-    request_link,
-)
-from portal.tenancy import expected_host
 
 
 def _company_or_404(company_id: str) -> Company:
@@ -47,6 +44,15 @@ class InvoiceSignInForm(SignInForm):
     invoice = HiddenField()
 
 
+def portal_settings(company: Company) -> dict:
+    """The company's portal settings, read once per request however many parts of a
+    signed-out page (the e-mail, the header, the return link) need them."""
+    cache = g.setdefault("signed_out_settings", {})
+    if company.id not in cache:
+        cache[company.id] = settings_of(get_config(company))
+    return cache[company.id]
+
+
 @bp.app_template_global()
 def public_portal_header(company) -> str | None:
     """The merchant's header text for a signed-out page of ``company`` (one config read per
@@ -65,7 +71,10 @@ def _sign_in_page(company: Company):
         destination = (
             form.destination.data if form.destination.data in access.DESTINATIONS else "home"
         )
-        request_link(company, form.email.data, destination, invoice_id)
+        queued = request_link(
+            company, form.email.data, destination, invoice_id, portal_settings(company)
+        )
+        send_mail_after_response(queued)
         return render_template(
             "customer/check_inbox.html", company=company, invoice_id=invoice_id
         ), 200
@@ -151,7 +160,7 @@ def consume_link(token):
         return _spent_page(spent.row)
     except access.LinkInvalid:
         return render_template("customer/link_invalid.html"), 404
-    started = consume(row, request.host.lower())
+    started = consume(row, request.host.lower(), request.user_agent.string)
     if started is None:
         return _spent_page(row)
     _session, raw = started
@@ -166,7 +175,7 @@ def _end_previous_session() -> None:
     previous = request.cookies.get(cookie_name(), "")
     if previous:
         with write_transaction():
-            access.end_session(previous)
+            sessions.end_session(previous)
 
 
 @bp.route("/portal/access/<token>/renew", methods=["POST"])
@@ -185,7 +194,14 @@ def renew_link(token):
     company = Company.get_by_id(row.company_id)
     customer = Customer.get_by_id(row.customer_id)
     if customer.email:
-        request_link(company, customer.email, row.destination, row.destination_context)
+        queued = request_link(
+            company,
+            customer.email,
+            row.destination,
+            row.destination_context,
+            portal_settings(company),
+        )
+        send_mail_after_response(queued)
     return render_template("customer/check_inbox.html", company=company)
 
 
@@ -195,13 +211,13 @@ def handoff(code):
     """A one-time URL the merchant's server minted: straight into the portal."""
     if request.method == "HEAD":
         abort(405)
-    result = exchange(code, request.host.lower())
+    result = exchange(code, request.host.lower(), request.user_agent.string)
     if result is None:
         return render_template("customer/link_invalid.html"), 404
     row, _session, raw = result
     if request.host.lower() != expected_host(row.company_id, current_app.config["PORTAL_BASE_URL"]):
         with write_transaction():
-            access.end_session(raw)
+            sessions.end_session(raw)
         return render_template("customer/link_invalid.html"), 404
     _end_previous_session()
     response = redirect(access.destination_path(row.destination, row.destination_context), 303)
@@ -215,7 +231,7 @@ def sign_out():
     company_id = session.company_id if session else request.cookies.get(COMPANY_COOKIE)
     if session is not None:
         with write_transaction():
-            access.end_session(request.cookies.get(cookie_name(), ""))
+            sessions.end_session(request.cookies.get(cookie_name(), ""))
             record_event(session.company_id, session.customer_id, "auth.sign_out")
     response = redirect(sign_in_url_for(company_id) + "?signed_out=1", 303)
     clear_session_cookie(response)

@@ -3,14 +3,14 @@
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 
-from portal import portal_subscriptions as rules
+from portal.access.activity import record_event
 from portal.customer import bp
 from portal.customer.session import signed_in
 from portal.db import write_transaction
 from portal.digits import is_ascii_digits
 from portal.errors import Conflict, DomainError, PaymentDeclined, ValidationFailed
 from portal.models import Subscription, utcnow
-from portal.signin import record_event
+from portal.self_service import subscriptions as rules
 
 from . import overview
 from .forms import NonceForm

@@ -7,7 +7,7 @@ domain may serve, because the customer portal shows it there.
 
 from flask import Blueprint, abort, g, request, url_for
 
-from portal.branding import logo_version
+from portal.portal_settings.branding import logo_version
 
 bp = Blueprint("merchant", __name__)
 PUBLIC_ASSETS = {"merchant.logo"}

@@ -9,14 +9,16 @@ elsewhere slows down, while the owner's own browser is never locked out.
 from flask import current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from portal.access import merchant_users as accounts
+from portal.access import sessions
+from portal.access.signin import lifetimes
 from portal.db import write_transaction
 from portal.errors import DomainError
 from portal.extensions import _client_key, limiter
 from portal.models import MerchantUser
 from portal.security import sha256_hex
-from portal.signin import lifetimes
 
-from . import accounts, bp
+from . import bp
 from .forms import SetPasswordForm, SignInForm
 from .session import (
     clear_session_cookie,
@@ -62,8 +64,8 @@ account_limit = limiter.shared_limit(
 def _start(user: MerchantUser, target: str):
     """A fresh session id at every sign-in; the one this browser held before ends."""
     with write_transaction():
-        accounts.end_session(request.cookies.get(cookie_name(), ""))
-        _row, raw = accounts.start_session(user, request.user_agent.string, lifetimes())
+        sessions.end_merchant_session(request.cookies.get(cookie_name(), ""))
+        _row, raw = sessions.start_merchant_session(user, request.user_agent.string, lifetimes())
     response = redirect(target, 303)
     set_session_cookie(response, raw, user.id)
     return response
@@ -95,7 +97,7 @@ def root():
 def sign_out():
     if current_user.is_authenticated:
         with write_transaction():
-            accounts.end_session(request.cookies.get(cookie_name(), ""))
+            sessions.end_merchant_session(request.cookies.get(cookie_name(), ""))
     response = redirect(url_for("merchant.sign_in", signed_out=1), 303)
     clear_session_cookie(response)
     return response

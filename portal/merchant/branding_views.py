@@ -4,11 +4,11 @@ served by the app (also on custom domains, where the portal shows it)."""
 from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_login import current_user
 
-from portal import branding
 from portal.db import write_transaction
 from portal.errors import ValidationFailed
 from portal.extensions import limiter
-from portal.portal_config import get_config, settings_of
+from portal.portal_settings import branding
+from portal.portal_settings.config import get_config, settings_of
 
 from . import bp
 from .forms import BrandingForm, LogoForm

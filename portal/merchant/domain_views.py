@@ -2,11 +2,11 @@
 
 from flask import abort, current_app, flash, redirect, url_for
 
-from portal import domains
 from portal.db import write_transaction
 from portal.errors import DomainError
-from portal.portal_config import get_config, settings_of
-from portal.tenancy import base_host
+from portal.portal_settings import domains
+from portal.portal_settings.config import get_config, settings_of
+from portal.portal_settings.tenancy import base_host
 
 from . import bp
 from .forms import DomainForm

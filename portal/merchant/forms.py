@@ -5,9 +5,8 @@ from flask_wtf.file import FileField
 from wtforms import EmailField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from portal.access.merchant_users import MAX_PASSWORD
 from portal.customer.forms import EMAIL_SHAPE
-
-from .accounts import MAX_PASSWORD
 
 
 class SignInForm(FlaskForm):

@@ -4,8 +4,8 @@ revoke one (the API refuses it from then on)."""
 from flask import abort, flash, redirect, url_for
 from flask_login import current_user
 
+from portal.access.merchants import create_api_key
 from portal.db import write_transaction
-from portal.merchants import create_api_key
 from portal.models import ApiKey, utcnow
 
 from . import bp

@@ -10,9 +10,9 @@ from datetime import timedelta
 
 from portal.billing.coupons import describe, is_valid
 from portal.billing.money import format_money
-from portal.branding import logo_version
 from portal.db import write_transaction
 from portal.models import Coupon, Customer, PreviewCustomer, Price, Product, utcnow
+from portal.portal_settings.branding import logo_version
 
 DEMO_TAGS = {"demo": True, "preview": True}
 

@@ -7,10 +7,9 @@ from flask import abort, current_app, g, redirect, request, url_for
 from flask_login import UserMixin, current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from portal.access import sessions
+from portal.access.signin import lifetimes
 from portal.models import Company
-from portal.signin import lifetimes
-
-from . import accounts
 
 DEVICE_SALT = "merchant-device-v1"
 DEVICE_MAX_AGE = 365 * 24 * 3600
@@ -50,7 +49,7 @@ def device_cookie_name() -> str:
 def current_session():
     if "merchant_session" not in g:
         raw = request.cookies.get(cookie_name(), "")
-        g.merchant_session = accounts.load_session(raw, lifetimes()) if raw else None
+        g.merchant_session = sessions.load_merchant_session(raw, lifetimes()) if raw else None
     return g.merchant_session
 
 

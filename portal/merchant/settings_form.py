@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from portal.api.portal_config import PortalConfigPatch
 from portal.errors import ValidationFailed
-from portal.portal_config import update_config
+from portal.portal_settings.config import update_config
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@ once with the Save button, the live preview beside it and "send me a test link".
 
 from flask import (
     abort,
-    after_this_request,
     current_app,
     flash,
     make_response,
@@ -14,17 +13,20 @@ from flask import (
 )
 from flask_login import current_user
 
-from portal import access, mail
+from portal.access import links as access
+from portal.access.activity import record_event
+from portal.access.signin import lifetimes
 from portal.billing.coupons import describe, is_valid
-from portal.branding import HEX_COLOR
 from portal.customer.shell import htmx
 from portal.db import write_transaction
+from portal.deferred import send_mail_after_response
 from portal.errors import ValidationFailed
 from portal.extensions import limiter
+from portal.mail import outbox as mail
 from portal.models import Coupon, CustomDomain, Product
-from portal.portal_config import get_config, settings_of
-from portal.signin import lifetimes, record_event
-from portal.tenancy import origin_for
+from portal.portal_settings.branding import HEX_COLOR
+from portal.portal_settings.config import get_config, settings_of
+from portal.portal_settings.tenancy import origin_for
 
 from . import bp
 from .preview import preview_context, preview_customer
@@ -198,13 +200,7 @@ def send_test_link():
     comp = company()
     with write_transaction():
         message_id = _queue_preview_link(comp, preview_customer(comp))
-    app = current_app._get_current_object()
-
-    @after_this_request
-    def _send(response):
-        # Runs once the view returned, i.e. after the transaction committed.
-        mail.send_soon(app, [message_id])
-        return response
+    send_mail_after_response([message_id])
 
     flash(f"We emailed {current_user.email} a sign-in link as the demo customer.")
     return redirect(url_for("merchant.settings") + "#preview", 303)

@@ -4,8 +4,8 @@ the portal's public sign-in URL and the TXT resolver in use."""
 from flask import current_app, render_template
 from jinja2_fragments.flask import render_block
 
-from portal.domains import DnsTxtResolver, TxtResolver
-from portal.tenancy import origin_for
+from portal.portal_settings.domains import DnsTxtResolver, TxtResolver
+from portal.portal_settings.tenancy import origin_for
 
 from .session import company
 

@@ -1,15 +1,17 @@
 """Team: the company's merchant users; the owner invites people by email (a one-time link
 to set a password) and can withdraw an invitation that was not used yet."""
 
-from flask import abort, after_this_request, current_app, flash, redirect, url_for
+from flask import abort, current_app, flash, redirect, url_for
 from flask_login import current_user
 
-from portal import mail
+from portal.access import merchant_users as accounts
 from portal.db import write_transaction
+from portal.deferred import send_mail_after_response
 from portal.errors import DomainError, NotFound, ValidationFailed
+from portal.mail import outbox as mail
 from portal.models import MerchantInvite, MerchantUser, utcnow
 
-from . import accounts, bp
+from . import bp
 from .forms import InviteForm
 from .session import company, owner_only, signed_in
 from .shell import render_page
@@ -61,12 +63,7 @@ def invite():
     except ValidationFailed as exc:
         form.email.errors = [exc.fields.get("email", exc.message)]
         return _page(form=form, status=422)
-    app = current_app._get_current_object()
-
-    @after_this_request
-    def _send(response):
-        mail.send_soon(app, [message.id])
-        return response
+    send_mail_after_response([message.id])
 
     flash(f"Invitation sent to {row.email}. The link works once, for 48 hours.")
     return redirect(url_for("merchant.team"), 303)

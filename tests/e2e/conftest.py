@@ -126,7 +126,7 @@ class Deployment:
 
 def _serve_locally(inbox, database_url):
     from portal import create_app
-    from portal.cli import init_schema
+    from portal.cli.commands import init_schema
 
     port = _free_port()
     app = create_app(
@@ -172,8 +172,8 @@ def merchant_site(pytestconfig, deployment_url):
             os.environ.get("E2E_OWNER_EMAIL", ""),
             os.environ.get("E2E_OWNER_PASSWORD", ""),
         )
+    from portal.access.merchants import create_merchant
     from portal.db import db
-    from portal.merchants import create_merchant
 
     owner_email, owner_password = f"{uuid.uuid4().hex[:10]}@merchant.example", "pw-123456789"
     with db.connection_context():

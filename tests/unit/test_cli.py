@@ -7,8 +7,8 @@ import pytest
 from playhouse.migrate import SchemaMigrator, migrate
 
 from portal.billing.invoices import LineSpec, create_invoice, display_status
+from portal.cli.demo import OWNER_EMAIL, PEOPLE, seed_demo
 from portal.db import db
-from portal.demo import OWNER_EMAIL, PEOPLE, seed_demo
 from portal.models import (
     MODELS,
     ApiKey,
@@ -23,7 +23,7 @@ from portal.models import (
     Product,
     Subscription,
 )
-from portal.portal_config import get_config, settings_of
+from portal.portal_settings.config import get_config, settings_of
 
 
 def run(app, *args):

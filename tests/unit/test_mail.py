@@ -8,10 +8,11 @@ from email import message_from_bytes, policy
 import pytest
 from aiosmtpd.controller import Controller
 
-from portal import create_app, mail
+from portal import create_app
 from portal.db import db
-from portal.devmail import register_devmail
+from portal.mail import outbox as mail
 from portal.models import Company, OutboxMessage, utcnow
+from portal.sandbox.mailbox import register_devmail
 
 HOUR = timedelta(hours=1)
 

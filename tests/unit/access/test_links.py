@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from itsdangerous import URLSafeTimedSerializer
 
-from portal import access
+from portal.access import links as access
+from portal.access.sessions import Lifetimes
 from portal.models import PortalEvent, PortalSession
 
 from .conftest import (
@@ -194,7 +195,7 @@ def test_flipping_any_character_invalidates_the_token(app, client, merchant, cus
 
 def test_every_one_character_edit_is_rejected_by_the_link_reader(app, merchant, customer):
     token = token_of(fresh_link(merchant))
-    lives = access.Lifetimes.from_config(app.config)
+    lives = Lifetimes.from_config(app.config)
     key = app.config["SECRET_KEY"]
     assert access.read_link(key, token, lives)  # the original is fine
     accepted = []

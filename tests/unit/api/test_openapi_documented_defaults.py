@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from portal.portal_config import CHOICES, DEFAULTS, PAYMENT_KINDS
+from portal.portal_settings.config import CHOICES, DEFAULTS, PAYMENT_KINDS
 
 PREFIX = "/v1/api"
 CONFIG = "/customer-portal-config"

@@ -82,7 +82,7 @@ class FakeResolver:
         self.asked = []
 
     def txt(self, name):
-        from portal.domains import DnsUnavailable
+        from portal.portal_settings.domains import DnsUnavailable
 
         self.asked.append(name)
         if self.unavailable:

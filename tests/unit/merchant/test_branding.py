@@ -9,8 +9,8 @@ from PIL import Image
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from portal.branding import contrast_with_white
 from portal.models import BrandLogo, Company, CustomDomain
+from portal.portal_settings.branding import contrast_with_white
 
 from .kit import csrf_of
 

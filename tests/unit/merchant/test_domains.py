@@ -7,9 +7,9 @@ from datetime import UTC, timedelta
 import pytest
 import time_machine
 
-from portal.domains import normalize_hostname
 from portal.errors import ValidationFailed
 from portal.models import CustomDomain, utcnow
+from portal.portal_settings.domains import normalize_hostname
 
 from .kit import FakeResolver
 from .kit import MerchantUser as Browser

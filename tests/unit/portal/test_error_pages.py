@@ -253,7 +253,7 @@ def test_the_500_page_falls_back_when_even_the_session_cannot_load(client, signe
     def down(*_args, **_kwargs):
         raise OperationalError(SECRET)
 
-    monkeypatch.setattr("portal.access.load_session", down)
+    monkeypatch.setattr("portal.access.sessions.load_session", down)
     response = client.get("/portal/_test/boom")
     assert response.status_code == 500 and response.get_data(as_text=True) == PLAIN_500
 

@@ -15,8 +15,8 @@ from portalkit import (
     subscribe,
 )
 
-from portal.branding import MIN_CONTRAST, contrast_with_white
 from portal.models import Company, Customer, Invoice
+from portal.portal_settings.branding import MIN_CONTRAST, contrast_with_white
 
 SAFE_ATTACHMENT = re.compile(r'^attachment; filename="invoice-[A-Za-z0-9._-]+\.pdf"$')
 

@@ -4,7 +4,7 @@ through the outbox; a declined payment or receipts turned off send none."""
 from pdftext import page_text
 from portalkit import form, page, patch_config, submit
 
-from portal.mail import build_message
+from portal.mail.outbox import build_message
 from portal.models import Company, OutboxMessage
 
 

@@ -22,7 +22,7 @@ from portalkit import (
     text_of,
 )
 
-from portal import billing_info
+from portal.billing import billing_info
 from portal.errors import ValidationFailed
 from portal.models import Customer, Invoice
 

@@ -8,13 +8,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from portal import portal_subscriptions as rules
 from portal.billing import credit as credit_rules
 from portal.billing.coupons import describe
 from portal.db import db, write_transaction
 from portal.errors import Conflict, FeatureDisabled, ValidationFailed
 from portal.models import Coupon, Discount, Invoice, Subscription, SubscriptionItem
-from portal.portal_config import DEFAULTS
+from portal.portal_settings.config import DEFAULTS
+from portal.self_service import subscriptions as rules
 
 JAN1 = datetime(2026, 1, 1)
 FEB1 = datetime(2026, 2, 1)

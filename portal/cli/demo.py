@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from portal.access.merchants import create_api_key, create_merchant, hash_password
 from portal.billing.instruments import add_instrument, make_default
 from portal.billing.invoices import LineSpec, create_invoice
 from portal.billing.periods import boundary
@@ -15,7 +16,6 @@ from portal.billing.subscriptions import (
     renew_subscription,
 )
 from portal.db import write_transaction
-from portal.merchants import create_api_key, create_merchant, hash_password
 from portal.models import (
     Company,
     Coupon,
@@ -27,7 +27,7 @@ from portal.models import (
     Subscription,
     utcnow,
 )
-from portal.portal_config import update_config
+from portal.portal_settings.config import update_config
 
 COMPANY_NAME = "Northwind Studio"
 OWNER_EMAIL = "demo@northwind.example"

@@ -3,12 +3,12 @@ PDF attached, through the outbox, unless the merchant turned receipts off."""
 
 from flask import Flask, current_app, has_app_context
 
-from portal import mail
 from portal.billing import invoices
 from portal.billing.money import format_money
+from portal.mail import outbox as mail
 from portal.models import Company, Customer, Invoice
-from portal.portal_config import get_config, settings_of
-from portal.tenancy import origin_for
+from portal.portal_settings.config import get_config, settings_of
+from portal.portal_settings.tenancy import origin_for
 
 PDF_PREFIX = "invoice_pdf:"
 
@@ -46,7 +46,7 @@ def queue_receipt(invoice_id: str) -> None:
 def attachment_for(reference: str) -> tuple[str, bytes] | None:
     """(filename, PDF bytes) for an outbox attachment reference; None if it is gone."""
     from portal.api.invoices import pdf_data
-    from portal.pdf import render_invoice_pdf
+    from portal.documents.invoice_pdf import render_invoice_pdf
 
     if not reference.startswith(PDF_PREFIX):
         return None

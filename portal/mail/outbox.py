@@ -292,7 +292,7 @@ def build_message(message: OutboxMessage, company: Company | None, sender: str) 
     email.set_content(message.text_body)
     email.add_alternative(message.html_body, subtype="html")
     if message.attachment:
-        from portal.receipts import attachment_for
+        from portal.mail.receipts import attachment_for
 
         found = attachment_for(message.attachment)
         if found is not None:

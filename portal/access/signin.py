@@ -1,28 +1,21 @@
-"""The sign-in flow shared by the hosted pages and the JSON API: request, consume, events."""
+"""The sign-in flow shared by the hosted pages and the JSON API: request a link, use it up
+or exchange a handoff code, and open the session; every step lands in the activity log."""
 
-from flask import after_this_request, current_app, g, request
+from flask import current_app
 
-from portal import access, mail
+from portal.access import links as access
+from portal.access.activity import record_event
+from portal.access.sessions import Lifetimes, start_session
 from portal.db import db, write_transaction
-from portal.models import Company, Customer, Invoice, PortalEvent
+from portal.mail import outbox as mail
+from portal.models import Company, Customer, Invoice
 from portal.models.base import new_id
-from portal.tenancy import origin_for
+from portal.portal_settings.config import get_config, settings_of
+from portal.portal_settings.tenancy import origin_for
 
 
-def lifetimes() -> access.Lifetimes:
-    return access.Lifetimes.from_config(current_app.config)
-
-
-def record_event(company_id, customer_id, action, details=None, subscription_id=None) -> None:
-    PortalEvent.create(
-        company=company_id,
-        customer=customer_id,
-        subscription_id=subscription_id,
-        action=action,
-        details=details,
-        ip=request.remote_addr if request else None,
-        user_agent=(request.user_agent.string[:300] or None) if request else None,
-    )
+def lifetimes() -> Lifetimes:
+    return Lifetimes.from_config(current_app.config)
 
 
 def find_customer(company: Company, email: str) -> Customer | None:
@@ -42,17 +35,21 @@ def _invoice_of(customer: Customer | None, invoice_id: str) -> bool:
     )
 
 
-def request_link(company: Company, email: str, destination="home", context=None) -> None:
-    """Email a sign-in link if ``email`` is a customer; look the same either way.
+def request_link(
+    company: Company, email: str, destination="home", context=None, settings=None
+) -> list[str]:
+    """Email a sign-in link if ``email`` is a customer; look the same either way. Returns
+    the queued outbox ids, for the caller to send once the response is on its way.
 
     Both paths run the same lookups, render the same e-mail and commit once (an unknown
-    address only skips the two inserts); the mail leaves after the response.
+    address only skips the two inserts). ``settings``: the company's portal settings, when
+    the caller has read them already.
     """
     lives = lifetimes()
     queued = []
     with write_transaction():
         customer = find_customer(company, email)
-        message_context = _message_context(company, customer, lives)
+        message_context = _message_context(company, customer, lives, settings)
         if customer is None:
             if context is not None:
                 _invoice_of(None, context)  # the known path's check, for equal timing
@@ -78,14 +75,7 @@ def request_link(company: Company, email: str, destination="home", context=None)
             )
             queued.append(message.id)
             record_event(company.id, customer.id, "auth.link_issued", {"destination": destination})
-    if queued:
-        app = current_app._get_current_object()
-
-        @after_this_request
-        def _send_after_commit(response):
-            # Runs once the view returned, i.e. after the transaction committed.
-            mail.send_soon(app, queued)
-            return response
+    return queued
 
 
 _UNUSED_LINK = "/portal/access/" + "x" * 150
@@ -108,55 +98,37 @@ def _rehearse_issuing(company: Company, message_context: dict) -> None:
         discarded.rollback(begin=False)
 
 
-def _message_context(company: Company, customer: Customer | None, lives) -> dict:
+def _message_context(company: Company, customer: Customer | None, lives, settings) -> dict:
+    settings = settings or settings_of(get_config(company))
     return {
         "company_name": company.name,
         "brand_color": company.brand_color,
-        "portal_header": _portal_header(company),
+        "portal_header": settings["portal_header"],
         "origin": origin_for(company.id, current_app.config["PORTAL_BASE_URL"]),
         "minutes": int(lives.link.total_seconds() // 60),
         "greeting_name": customer.first_name if customer else "",
     }
 
 
-def _portal_header(company: Company) -> str | None:
-    return portal_settings(company)["portal_header"]
-
-
-def portal_settings(company: Company) -> dict:
-    """The company's portal settings, read once per request however many parts of a
-    signed-out page (the e-mail, the header, the return link) need them."""
-    from portal.portal_config import get_config, settings_of
-
-    cache = g.setdefault("signed_out_settings", {})
-    if company.id not in cache:
-        cache[company.id] = settings_of(get_config(company))
-    return cache[company.id]
-
-
-def consume(row, host: str | None):
+def consume(row, host: str | None, user_agent: str | None):
     """Use a link up and open a session; None if another request won the race."""
     lives = lifetimes()
     with write_transaction():
         if not access.consume_link(row):
             return None
-        session, raw = access.start_session(
-            row.customer_id, row.company_id, host, request.user_agent.string, lives
-        )
+        session, raw = start_session(row.customer_id, row.company_id, host, user_agent, lives)
         record_event(row.company_id, row.customer_id, "auth.link_redeemed", {"api": host is None})
     return session, raw
 
 
-def exchange(code: str, host: str | None):
+def exchange(code: str, host: str | None, user_agent: str | None):
     """Use a handoff code up and open a session; None when the code is not usable."""
     lives = lifetimes()
     with write_transaction():
         row = access.exchange_handoff(code)
         if row is None:
             return None
-        session, raw = access.start_session(
-            row.customer_id, row.company_id, host, request.user_agent.string, lives
-        )
+        session, raw = start_session(row.customer_id, row.company_id, host, user_agent, lives)
         record_event(
             row.company_id, row.customer_id, "auth.handoff_redeemed", {"api": host is None}
         )

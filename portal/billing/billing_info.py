@@ -12,8 +12,8 @@ from stdnum.eu import vat as eu_vat
 from stdnum.gb import vat as gb_vat
 from stdnum.us import ein
 
-from portal.access import end_customer_sessions
-from portal.countries import CODES
+from portal.access.sessions import end_customer_sessions
+from portal.billing.countries import CODES
 from portal.db import locked, write_transaction
 from portal.errors import Conflict, ValidationFailed
 from portal.models import Customer, EmailChange, utcnow

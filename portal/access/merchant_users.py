@@ -1,7 +1,6 @@
-"""Merchant users: password checks, server-side sessions and invitations (no Flask here).
+"""Merchant users: password checks, team members and invitations (sessions: sessions.py).
 
-Sessions mirror the customer portal's: a random id in the cookie, its SHA-256 in the
-database, idle and absolute limits. Invitations are random one-time tokens stored hashed and
+Invitations are random one-time tokens stored hashed and
 used up with one conditional UPDATE, so a link works once however many requests race.
 """
 
@@ -11,11 +10,11 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from peewee import IntegrityError
 
-from portal.access import Lifetimes
+from portal.access.merchants import hash_password
+from portal.access.sessions import end_member_sessions
 from portal.db import db
 from portal.errors import Conflict, NotFound, ValidationFailed
-from portal.merchants import hash_password
-from portal.models import MerchantInvite, MerchantSession, MerchantUser, utcnow
+from portal.models import MerchantInvite, MerchantUser, utcnow
 from portal.security import random_token, sha256_hex
 
 INVITE_LIFETIME = timedelta(hours=48)
@@ -64,50 +63,6 @@ def authenticate(email: str, password: str) -> MerchantUser | None:
     return user
 
 
-def start_session(user: MerchantUser, user_agent: str | None, lives: Lifetimes, now=None):
-    """A new session with a fresh random id; returns (row, raw cookie value)."""
-    now = now or utcnow()
-    raw = random_token(32)
-    row = MerchantSession.create(
-        company=user.company_id,
-        user=user,
-        token_hash=sha256_hex(raw),
-        last_seen_at=now,
-        expires_at=now + lives.absolute,
-        user_agent=(user_agent or "")[:300] or None,
-    )
-    return row, raw
-
-
-def load_session(raw: str, lives: Lifetimes, now=None) -> MerchantSession | None:
-    """The live session for ``raw`` with its user; expired ones are deleted on sight."""
-    now = now or utcnow()
-    if not raw or len(raw) > 100:
-        return None
-    row = (
-        MerchantSession.select(MerchantSession, MerchantUser)
-        .join(MerchantUser)
-        .where(MerchantSession.token_hash == sha256_hex(raw))
-        .first()
-    )
-    if row is None:
-        return None
-    if row.expires_at <= now or row.last_seen_at + lives.idle <= now:
-        MerchantSession.delete().where(MerchantSession.id == row.id).execute()
-        return None
-    if (now - row.last_seen_at).total_seconds() > 60:
-        MerchantSession.update(last_seen_at=now).where(MerchantSession.id == row.id).execute()
-        row.last_seen_at = now
-    return row
-
-
-def end_session(raw: str) -> bool:
-    if not raw:
-        return False
-    deleted = MerchantSession.delete().where(MerchantSession.token_hash == sha256_hex(raw))
-    return deleted.execute() == 1
-
-
 def remove_member(company, owner: MerchantUser, user_id: str) -> MerchantUser:
     """Take a member out of the company: their account and every session of it end now.
     The owner cannot remove themselves (the company would have nobody to run it)."""
@@ -118,7 +73,7 @@ def remove_member(company, owner: MerchantUser, user_id: str) -> MerchantUser:
         raise NotFound("No such team member.")
     if user.id == owner.id or user.role == "owner":
         raise Conflict("The owner cannot be removed.")
-    MerchantSession.delete().where(MerchantSession.user == user).execute()
+    end_member_sessions(user)
     user.delete_instance()
     return user
 

@@ -47,7 +47,7 @@ def register_commands(app: Flask) -> None:
     @click.option("--password", required=True)
     def create_merchant_command(name, owner_email, password):
         """Create a company with its owner; print the company id and new API keys."""
-        from portal.merchants import create_merchant
+        from portal.access.merchants import create_merchant
 
         init_schema()
         with db.connection_context():
@@ -60,7 +60,7 @@ def register_commands(app: Flask) -> None:
     @app.cli.command("seed-demo")
     def seed_demo_command():
         """Create the Northwind Studio demo company (once); print fresh keys and sign-in details."""
-        from portal.demo import seed_demo, summary_lines
+        from portal.cli.demo import seed_demo, summary_lines
 
         # Demo customers and a known owner email do not belong in a real deployment.
         if app.config["PORTAL_ENV"] == "production":

@@ -1,4 +1,4 @@
-"""Customer access: magic links, handoff codes and server-side portal sessions.
+"""Customer access: magic links and handoff codes (the sessions they open: sessions.py).
 
 Links are itsdangerous-signed with a salt used for nothing else and carry only a random
 nonce and the company id; the database keeps the nonce's SHA-256 and enforces single use
@@ -7,15 +7,15 @@ with one conditional UPDATE, so a leaked signing key alone cannot mint a session
 
 import hashlib
 import re
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 from itsdangerous import BadData, BadSignature, SignatureExpired, URLSafeTimedSerializer
 from itsdangerous.encoding import base64_decode, base64_encode
 
 from portal.errors import ValidationFailed
-from portal.models import Customer, HandoffCode, Invoice, LoginToken, PortalSession, utcnow
+from portal.models import Customer, HandoffCode, Invoice, LoginToken, utcnow
 from portal.security import random_token, sha256_hex
+
+from .sessions import Lifetimes
 
 LINK_SALT = "portal-login-v1"
 DESTINATIONS = {
@@ -35,23 +35,6 @@ class LinkSpent(Exception):
     def __init__(self, row: LoginToken):
         super().__init__("link expired or used")
         self.row = row
-
-
-@dataclass(frozen=True)
-class Lifetimes:
-    link: timedelta
-    handoff: timedelta
-    idle: timedelta
-    absolute: timedelta
-
-    @classmethod
-    def from_config(cls, config) -> "Lifetimes":
-        return cls(
-            link=timedelta(minutes=config["PORTAL_LINK_TTL_MINUTES"]),
-            handoff=timedelta(minutes=config["PORTAL_HANDOFF_TTL_MINUTES"]),
-            idle=timedelta(minutes=config["PORTAL_SESSION_IDLE_MINUTES"]),
-            absolute=timedelta(hours=config["PORTAL_SESSION_MAX_HOURS"]),
-        )
 
 
 def _serializer(secret_key: str) -> URLSafeTimedSerializer:
@@ -178,68 +161,6 @@ def exchange_handoff(code: str, now=None) -> HandoffCode | None:
         .execute()
     )
     return row if changed == 1 else None
-
-
-def start_session(customer_id, company_id, host, user_agent, lifetimes, now=None):
-    """A new server-side session with a fresh random id; returns (row, raw token)."""
-    now = now or utcnow()
-    raw = random_token(32)
-    row = PortalSession.create(
-        company=company_id,
-        customer=customer_id,
-        token_hash=sha256_hex(raw),
-        host=host,
-        last_seen_at=now,
-        expires_at=now + lifetimes.absolute,
-        user_agent=(user_agent or "")[:300] or None,
-    )
-    return row, raw
-
-
-def load_session(
-    raw: str, host: str | None, lifetimes: Lifetimes, now=None
-) -> PortalSession | None:
-    """The live session for ``raw`` on ``host``; expired ones are deleted on sight."""
-    now = now or utcnow()
-    if not raw or len(raw) > 100:
-        return None
-    row = PortalSession.get_or_none(PortalSession.token_hash == sha256_hex(raw))
-    if row is None or row.host != host:
-        return None
-    if row.expires_at <= now or row.last_seen_at + lifetimes.idle <= now:
-        PortalSession.delete().where(PortalSession.id == row.id).execute()
-        return None
-    if (now - row.last_seen_at).total_seconds() > 60:
-        # Sliding idle window, written at most once a minute per session.
-        PortalSession.update(last_seen_at=now).where(PortalSession.id == row.id).execute()
-        row.last_seen_at = now
-    return row
-
-
-def idle_deadline(row: PortalSession, lifetimes: Lifetimes) -> datetime:
-    return min(row.expires_at, row.last_seen_at + lifetimes.idle)
-
-
-def end_session(raw: str) -> bool:
-    if not raw:
-        return False
-    return PortalSession.delete().where(PortalSession.token_hash == sha256_hex(raw)).execute() == 1
-
-
-def end_customer_sessions(customer_id: str, now=None) -> int:
-    """Sign the customer out everywhere: every portal session ends, and sign-in links and
-    handoff codes not used yet stop working (they could start a new session). Returns the
-    number of sessions ended. Called on request and whenever the billing e-mail changes."""
-    now = now or utcnow()
-    LoginToken.update(revoked_at=now).where(
-        (LoginToken.customer == customer_id)
-        & LoginToken.used_at.is_null()
-        & LoginToken.revoked_at.is_null()
-    ).execute()
-    HandoffCode.update(used_at=now).where(
-        (HandoffCode.customer == customer_id) & HandoffCode.used_at.is_null()
-    ).execute()
-    return PortalSession.delete().where(PortalSession.customer == customer_id).execute()
 
 
 _ROW_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")

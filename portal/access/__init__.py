@@ -1,0 +1,1 @@
+"""Who may act: magic links, handoff codes, sign-in, sessions for customers and merchant users."""

@@ -1,0 +1,1 @@
+"""Documents a customer keeps: the invoice PDF."""

@@ -1,0 +1,1 @@
+"""What the merchant configures: the portal config and its rules, branding, custom domains."""

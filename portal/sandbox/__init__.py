@@ -1,0 +1,1 @@
+"""Non-production surfaces: the simulated processor's card tokenizer and the development mailbox."""
