@@ -2,7 +2,6 @@
 needs), POST /invoices/:id/pay, POST /invoices/:id/void. Invoices are created by
 subscriptions, never through this API."""
 
-import re
 from typing import Annotated
 
 from flask import current_app, g
@@ -13,15 +12,14 @@ from portal.billing.invoices import (
     collect_now,
     display_status,
     lines_by_invoice,
-    parties,
     status_condition,
     void_invoice,
 )
 from portal.billing.lookup import get_owned
+from portal.documents import invoice_data
 from portal.errors import PaymentDeclined
-from portal.models import Company, Invoice
+from portal.models import Invoice
 from portal.portal_settings.tenancy import origin_for
-from portal.timefmt import day
 
 from . import schemas, serializers
 from .core import ListQuery, api_route, paginate
@@ -114,42 +112,6 @@ def _owned(invoice_id: str) -> Invoice:
     return get_owned(Invoice, g.company, invoice_id, "invoice")
 
 
-def _pdf_line(line) -> dict:
-    return {
-        "description": line.description,
-        "quantity": line.quantity,
-        "unit_amount": line.unit_amount,
-        "amount": line.amount,
-        "proration": line.proration,
-        "period_start": day(line.period_start),
-        "period_end": day(line.period_end),
-    }
-
-
-def pdf_data(invoice: Invoice) -> dict:
-    rows = lines_by_invoice([invoice.id])[invoice.id]
-    wire = serializers.invoice(invoice, rows, _origin(invoice.company_id))
-    company = Company.get_by_id(invoice.company_id)
-    seller, buyer = parties(invoice, company)
-    return {
-        "invoice_id": invoice.id,
-        "number": invoice.number,
-        "filename": "invoice-" + re.sub(r"[^A-Za-z0-9._-]", "_", invoice.number) + ".pdf",
-        "status": wire["status"],
-        "currency": invoice.currency,
-        "issue_date": day(invoice.created_at),
-        "due_date": day(invoice.due_date),
-        "paid_date": day(invoice.paid_at),
-        "period_start": day(invoice.period_start),
-        "period_end": day(invoice.period_end),
-        "merchant": {**seller, "brand_color": company.brand_color},
-        "customer": buyer,
-        "lines": [_pdf_line(row) for row in rows],
-        "totals": {name: wire[name] for name in PdfTotals.model_fields},
-        "hosted_invoice_url": wire["hosted_invoice_url"],
-    }
-
-
 @api_route(
     "/invoices",
     "GET",
@@ -195,7 +157,7 @@ def get_invoice(invoice_id: str):
     response=InvoicePdf,
 )
 def get_invoice_pdf(invoice_id: str):
-    return success(pdf_data(_owned(invoice_id)))
+    return success(invoice_data.pdf_data(_owned(invoice_id)))
 
 
 @api_route(

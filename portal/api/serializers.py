@@ -164,7 +164,8 @@ def discount(d) -> dict:
 
 
 def invoice(inv: Invoice, lines: list, base_url: str) -> dict:
-    from portal.billing.invoices import display_status
+    from portal.billing.invoices import amount_remaining, display_status
+    from portal.portal_settings.tenancy import hosted_invoice_url
 
     return {
         "id": inv.id,
@@ -180,7 +181,7 @@ def invoice(inv: Invoice, lines: list, base_url: str) -> dict:
         "total": inv.total,
         "amount_due": inv.amount_due,
         "amount_paid": inv.amount_paid,
-        "amount_remaining": max(0, inv.amount_due - inv.amount_paid) if inv.status == "OPEN" else 0,
+        "amount_remaining": amount_remaining(inv),
         "items": [
             {
                 "id": line.id,
@@ -199,8 +200,8 @@ def invoice(inv: Invoice, lines: list, base_url: str) -> dict:
         "period_start": iso(inv.period_start),
         "period_end": iso(inv.period_end),
         "paid_at": iso(inv.paid_at),
-        "hosted_invoice_url": f"{base_url}/portal/invoices/{inv.id}",
-        "invoice_pdf_url": f"{base_url}/portal/invoices/{inv.id}/pdf",
+        "hosted_invoice_url": hosted_invoice_url(base_url, inv.id),
+        "invoice_pdf_url": hosted_invoice_url(base_url, inv.id) + "/pdf",
         "seller": inv.seller,
         "buyer": inv.buyer,
         **_stamps(inv),

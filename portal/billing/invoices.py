@@ -97,6 +97,13 @@ def snapshot_missing_parties() -> int:
     return changed
 
 
+def amount_remaining(invoice: Invoice) -> int:
+    """What is still to pay: only an open invoice has anything left."""
+    if invoice.status != "OPEN":
+        return 0
+    return max(0, invoice.amount_due - invoice.amount_paid)
+
+
 def display_status(invoice: Invoice) -> str:
     """OPEN invoices whose collection failed or whose due date passed show as PAST_DUE."""
     if invoice.status == "OPEN" and (

@@ -5,12 +5,12 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from portal.access.activity import record_event
-from portal.api.invoices import pdf_data
 from portal.billing.invoices import address_lines, collect_now, lines_by_invoice, parties
 from portal.customer import bp
 from portal.customer.session import signed_in
 from portal.db import write_transaction
 from portal.digits import page_number
+from portal.documents.invoice_data import pdf_data
 from portal.documents.invoice_pdf import render_invoice_pdf
 from portal.errors import DomainError
 from portal.models import Charge, Coupon, Discount, Invoice, PaymentMethod

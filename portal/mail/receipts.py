@@ -45,7 +45,7 @@ def queue_receipt(invoice_id: str) -> None:
 
 def attachment_for(reference: str) -> tuple[str, bytes] | None:
     """(filename, PDF bytes) for an outbox attachment reference; None if it is gone."""
-    from portal.api.invoices import pdf_data
+    from portal.documents.invoice_data import pdf_data
     from portal.documents.invoice_pdf import render_invoice_pdf
 
     if not reference.startswith(PDF_PREFIX):

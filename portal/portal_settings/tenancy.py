@@ -59,5 +59,10 @@ def origin_for(company_id: str, base_url: str) -> str:
     return f"{urlsplit(base_url).scheme}://{domain.hostname}"
 
 
+def hosted_invoice_url(origin: str, invoice_id: str) -> str:
+    """The invoice's page in the hosted portal (signed-out visitors are asked to sign in)."""
+    return f"{origin}/portal/invoices/{invoice_id}"
+
+
 def expected_host(company_id: str, base_url: str) -> str:
     return base_host(origin_for(company_id, base_url))
