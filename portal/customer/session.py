@@ -1,15 +1,15 @@
 """The portal session cookie, Flask-Login integration and the signed-in guard."""
 
-from functools import wraps
 from urllib.parse import urlencode
 
-from flask import current_app, g, redirect, request, url_for
+from flask import g, request, url_for
 from flask_login import UserMixin
 
 from portal.access import links as access
 from portal.access import sessions
 from portal.access.signin import lifetimes
 from portal.models import Customer
+from portal.session_cookies import SessionCookie, set_cookie, signed_in_guard
 
 COMPANY_COOKIE = "portal_company"
 
@@ -32,20 +32,17 @@ class PortalUser(UserMixin):
         return self._customer
 
 
+SESSION_COOKIE = SessionCookie("portal_sid", clear_site_data='"cookies", "storage"')
+
+
 def cookie_name() -> str:
-    return (
-        "portal_sid" if current_app.config["PORTAL_ENV"] == "development" else "__Host-portal_sid"
-    )
-
-
-def _secure() -> bool:
-    return current_app.config["PORTAL_ENV"] != "development"
+    return SESSION_COOKIE.name()
 
 
 def current_session():
     """The live session for this request's cookie and Host, else None."""
     if "portal_session" not in g:
-        raw = request.cookies.get(cookie_name(), "")
+        raw = SESSION_COOKIE.read()
         row = sessions.load_session(raw, request.host.lower(), lifetimes()) if raw else None
         host_company = g.get("host_company")
         if row is not None and host_company is not None and row.company_id != host_company.id:
@@ -60,31 +57,13 @@ def load_portal_user():
 
 
 def set_session_cookie(response, raw: str, company_id: str) -> None:
-    lives = lifetimes()
-    response.set_cookie(
-        cookie_name(),
-        raw,
-        max_age=int(lives.absolute.total_seconds()),
-        path="/",
-        secure=_secure(),
-        httponly=True,
-        samesite="Lax",
-    )
+    SESSION_COOKIE.set(response, raw, int(lifetimes().absolute.total_seconds()))
     # Not a secret: only remembers whose sign-in page to show when the session ends.
-    response.set_cookie(
-        COMPANY_COOKIE,
-        company_id,
-        max_age=30 * 24 * 3600,
-        path="/",
-        secure=_secure(),
-        httponly=True,
-        samesite="Lax",
-    )
+    set_cookie(response, COMPANY_COOKIE, company_id, 30 * 24 * 3600)
 
 
 def clear_session_cookie(response) -> None:
-    response.delete_cookie(cookie_name(), path="/", secure=_secure(), httponly=True, samesite="Lax")
-    response.headers["Clear-Site-Data"] = '"cookies", "storage"'
+    SESSION_COOKIE.clear(response)
 
 
 def sign_in_url_for(company_id: str | None) -> str:
@@ -116,18 +95,5 @@ def signed_out_target() -> str:
     return target
 
 
-def signed_in(view):
-    """Only for a signed-in customer; others go to their merchant's sign-in page."""
-
-    @wraps(view)
-    def guarded(*args, **kwargs):
-        from flask_login import current_user
-
-        if not current_user.is_authenticated:
-            response = redirect(signed_out_target(), 303)
-            if request.headers.get("HX-Request"):
-                response.headers["HX-Redirect"] = response.location
-            return response
-        return view(*args, **kwargs)
-
-    return guarded
+# Only for a signed-in customer; others go to their merchant's sign-in page.
+signed_in = signed_in_guard(signed_out_target)

@@ -3,13 +3,14 @@
 import hashlib
 from functools import wraps
 
-from flask import abort, current_app, g, redirect, request, url_for
+from flask import abort, current_app, g, request, url_for
 from flask_login import UserMixin, current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from portal.access import sessions
 from portal.access.signin import lifetimes
 from portal.models import Company
+from portal.session_cookies import SessionCookie, host_only, set_cookie, signed_in_guard
 
 DEVICE_SALT = "merchant-device-v1"
 DEVICE_MAX_AGE = 365 * 24 * 3600
@@ -33,22 +34,22 @@ class MerchantPrincipal(UserMixin):
         return self.role == "owner"
 
 
-def _development() -> bool:
-    return current_app.config["PORTAL_ENV"] == "development"
+# Not "cookies" on sign-out: that would also wipe the device cookie that keeps the owner's
+# browser out of the per-account sign-in limit.
+SESSION_COOKIE = SessionCookie("merchant_sid", clear_site_data='"cache", "storage"')
 
 
 def cookie_name() -> str:
-    # __Host- cookies must be Secure, which plain-http development cannot send back.
-    return "merchant_sid" if _development() else "__Host-merchant_sid"
+    return SESSION_COOKIE.name()
 
 
 def device_cookie_name() -> str:
-    return "merchant_device" if _development() else "__Host-merchant_device"
+    return host_only("merchant_device")
 
 
 def current_session():
     if "merchant_session" not in g:
-        raw = request.cookies.get(cookie_name(), "")
+        raw = SESSION_COOKIE.read()
         g.merchant_session = sessions.load_merchant_session(raw, lifetimes()) if raw else None
     return g.merchant_session
 
@@ -58,32 +59,15 @@ def load_merchant_user():
     return MerchantPrincipal(row) if row else None
 
 
-def _set(response, name: str, value: str, max_age: int) -> None:
-    response.set_cookie(
-        name,
-        value,
-        max_age=max_age,
-        path="/",
-        secure=not _development(),
-        httponly=True,
-        samesite="Lax",
-    )
-
-
 def set_session_cookie(response, raw: str, user_id: str) -> None:
-    _set(response, cookie_name(), raw, int(lifetimes().absolute.total_seconds()))
+    SESSION_COOKIE.set(response, raw, int(lifetimes().absolute.total_seconds()))
     # Remembers that this browser signed in as this user: its failed attempts then do not
     # count against the account, so guessing from elsewhere cannot lock the owner out.
-    _set(response, device_cookie_name(), _device_serializer().dumps(user_id), DEVICE_MAX_AGE)
+    set_cookie(response, device_cookie_name(), _device_serializer().dumps(user_id), DEVICE_MAX_AGE)
 
 
 def clear_session_cookie(response) -> None:
-    response.delete_cookie(
-        cookie_name(), path="/", secure=not _development(), httponly=True, samesite="Lax"
-    )
-    # Not "cookies": that would also wipe the device cookie that keeps the owner's browser
-    # out of the per-account sign-in limit. The session cookie is deleted above.
-    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    SESSION_COOKIE.clear(response)
 
 
 def _device_serializer() -> URLSafeTimedSerializer:
@@ -113,19 +97,8 @@ def company() -> Company:
     return g.merchant_company
 
 
-def signed_in(view):
-    """Only for a signed-in merchant user; others go to the sign-in page."""
-
-    @wraps(view)
-    def guarded(*args, **kwargs):
-        if not current_user.is_authenticated:
-            response = redirect(url_for("merchant.sign_in"), 303)
-            if request.headers.get("HX-Request"):
-                response.headers["HX-Redirect"] = response.location
-            return response
-        return view(*args, **kwargs)
-
-    return guarded
+# Only for a signed-in merchant user; others go to the sign-in page.
+signed_in = signed_in_guard(lambda: url_for("merchant.sign_in"))
 
 
 def owner_only(view):
