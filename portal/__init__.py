@@ -8,7 +8,7 @@ from portal.access import merchants
 from portal.access.activity import CURRENT_CLIENT, Client
 from portal.billing.gateway import SandboxGateway, get_gateway
 from portal.db import bind, db
-from portal.extensions import compress, csrf, limiter, login_manager
+from portal.extensions import compress, csrf, htmx, limiter, login_manager
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -43,7 +43,6 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.cli.commands import register_commands
     from portal.customer import bp as customer_bp
     from portal.customer import filters as customer_filters
-    from portal.customer.shell import htmx
     from portal.logs import install_redaction
     from portal.mail import outbox as mail
     from portal.mail import receipts

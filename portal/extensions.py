@@ -2,6 +2,7 @@
 
 from flask import request
 from flask_compress import Compress
+from flask_htmx import HTMX
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -15,6 +16,7 @@ def _client_key() -> str:
 limiter = Limiter(key_func=_client_key, headers_enabled=False)
 csrf = CSRFProtect()
 compress = Compress()
+htmx = HTMX()  # tells a page request from an htmx request, for every audience
 login_manager = LoginManager()
 
 

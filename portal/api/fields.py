@@ -4,6 +4,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints
 
+from portal import email_address
 from portal.billing.money import MAX_AMOUNT
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -19,7 +20,9 @@ Amount = Annotated[int, Field(ge=0, le=MAX_AMOUNT)]
 Email = Annotated[
     str,
     StringConstraints(
-        strip_whitespace=True, max_length=254, pattern=r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$"
+        strip_whitespace=True,
+        max_length=email_address.MAX_LENGTH,
+        pattern=f"^{email_address.PATTERN}$",
     ),
 ]
 

@@ -9,11 +9,7 @@ from wtforms.widgets import TextInput, html_params
 from portal.billing.countries import COUNTRIES
 from portal.billing.gateway import parse_expiry
 from portal.digits import is_ascii_digits
-
-# Same shape check as the API's Email field (wtforms' Email() needs email_validator).
-EMAIL_SHAPE = Regexp(
-    r"^\s*[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+\s*$", message="Enter a valid email address."
-)
+from portal.email_address import FORM_SHAPE as EMAIL_SHAPE
 
 
 class SignInForm(FlaskForm):

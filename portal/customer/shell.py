@@ -1,18 +1,16 @@
 """What every signed-in page shares: the shell context, section switches, regions, nonces."""
 
 from flask import abort, g, redirect, render_template, url_for
-from flask_htmx import HTMX
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 from peewee import IntegrityError, fn
 
 from portal.customer import bp, overview
 from portal.db import db
+from portal.extensions import htmx
 from portal.models import ApiKey, Company, FormNonce
 from portal.portal_settings.config import get_config, settings_of
 from portal.security import random_token
-
-htmx = HTMX()
 
 SECTIONS = (
     ("customer.home", "Overview", None),

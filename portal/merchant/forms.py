@@ -6,7 +6,7 @@ from wtforms import EmailField, PasswordField, SelectChoice, SelectField, String
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from portal.access.merchant_users import MAX_PASSWORD
-from portal.customer.forms import EMAIL_SHAPE
+from portal.email_address import FORM_SHAPE as EMAIL_SHAPE
 
 
 class SignInForm(FlaskForm):

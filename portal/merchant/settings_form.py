@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from portal.api.portal_config import PortalConfigPatch
 from portal.errors import ValidationFailed
 from portal.portal_settings.config import update_config
+from portal.portal_settings.config_schema import PortalConfigPatch
 
 
 @dataclass(frozen=True)

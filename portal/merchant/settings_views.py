@@ -17,11 +17,10 @@ from portal.access import links as access
 from portal.access.activity import record_event
 from portal.access.signin import lifetimes
 from portal.billing.coupons import describe, is_valid
-from portal.customer.shell import htmx
 from portal.db import write_transaction
 from portal.deferred import send_mail_after_response
 from portal.errors import ValidationFailed
-from portal.extensions import limiter
+from portal.extensions import htmx, limiter
 from portal.mail import outbox as mail
 from portal.models import Coupon, CustomDomain, Product
 from portal.portal_settings.branding import HEX_COLOR

@@ -1,0 +1,13 @@
+"""What counts as an e-mail address, one shape for the JSON API and every form.
+
+Only a shape check (something@domain.tld, no spaces or angle brackets): whether the address
+works is proven by the mail that reaches it, never by a pattern.
+"""
+
+from wtforms.validators import Regexp
+
+MAX_LENGTH = 254
+PATTERN = r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+"
+
+# For WTForms fields, which do not strip the value before validating it.
+FORM_SHAPE = Regexp(rf"^\s*{PATTERN}\s*$", message="Enter a valid email address.")
