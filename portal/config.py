@@ -7,6 +7,8 @@ from pathlib import Path
 ENVIRONMENTS = ("development", "production", "testing")
 WEAK_SECRETS = {"dev", "secret", "changeme", "development", "test", "password"}
 MIN_SECRET_LENGTH = 32
+# The locale of money, dates and country names on pages, e-mails and documents.
+LOCALE = "en_US"
 
 
 class ConfigError(RuntimeError):

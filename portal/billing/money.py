@@ -3,10 +3,14 @@
 from decimal import Decimal
 from fractions import Fraction
 
-MAX_AMOUNT = 99_999_999_999  # a billion in major units: far above any real invoice line
+from babel.numbers import format_currency
 
-CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CAD": "CA$", "AUD": "A$"}
-ZERO_DECIMAL = {"JPY", "KRW"}
+from portal.config import LOCALE
+
+MAX_AMOUNT = 99_999_999_999  # a billion in major units: far above any real invoice line
+ZERO_DECIMAL = {"JPY", "KRW"}  # currencies whose minor unit is the whole unit
+
+NBSP = "\u00a0"
 
 
 def round_cents(value: Fraction | Decimal | int) -> int:
@@ -18,11 +22,21 @@ def round_cents(value: Fraction | Decimal | int) -> int:
     return rounded if exact >= 0 else -rounded
 
 
-def format_money(cents: int, currency: str) -> str:
-    """Human form: $12.34, -€5.00, ¥1200."""
+def format_money(cents: int, currency: str, locale: str = LOCALE) -> str:
+    """Human form, in the locale's symbols, grouping and minus sign: $12.34, -€5.00, ¥1,200."""
     code = currency.upper()
-    symbol = CURRENCY_SYMBOLS.get(code, code + " ")
-    sign = "-" if cents < 0 else ""
-    if code in ZERO_DECIMAL:
-        return f"{sign}{symbol}{abs(cents):,}"
-    return f"{sign}{symbol}{abs(cents) // 100:,}.{abs(cents) % 100:02d}"
+    zero_decimal = code in ZERO_DECIMAL
+    amount = Decimal(cents) if zero_decimal else Decimal(cents).scaleb(-2)
+    text = format_currency(amount, code, locale=locale, currency_digits=zero_decimal)
+    return _space_after_letters(text)
+
+
+def _space_after_letters(text: str) -> str:
+    """CLDR's currency spacing, which babel leaves out: a symbol that ends in a letter
+    (CHF, SEK) and the number it touches get a no-break space between them (CHF 0.05)."""
+    for i in range(1, len(text)):
+        if text[i - 1].isalpha() and text[i].isdigit():
+            return text[:i] + NBSP + text[i:]
+        if text[i - 1].isdigit() and text[i].isalpha():
+            return text[:i] + NBSP + text[i:]
+    return text

@@ -2,6 +2,7 @@
 
 from portal.billing.invoices import display_status
 from portal.billing.money import format_money
+from portal.timefmt import human_date
 
 from .overview import cadence
 
@@ -37,7 +38,7 @@ def portal_status(invoice) -> str:
 
 def install(app) -> None:
     app.add_template_filter(lambda cents, currency: format_money(cents, currency), "money")
-    app.add_template_filter(lambda d: d.strftime("%b %-d, %Y") if d else "", "date")
+    app.add_template_filter(human_date, "date")
     app.add_template_filter(portal_status, "invoice_status")
     app.add_template_filter(
         lambda s: STATUS_LABELS.get(s, s.replace("_", " ").title()), "status_label"

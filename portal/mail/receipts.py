@@ -9,6 +9,7 @@ from portal.mail import outbox as mail
 from portal.models import Company, Customer, Invoice
 from portal.portal_settings.config import get_config, settings_of
 from portal.portal_settings.tenancy import origin_for
+from portal.timefmt import human_date
 
 PDF_PREFIX = "invoice_pdf:"
 
@@ -35,7 +36,7 @@ def queue_receipt(invoice_id: str) -> None:
             "portal_header": settings["portal_header"],
             "number": invoice.number,
             "amount": format_money(invoice.amount_due, invoice.currency),
-            "paid_on": f"{invoice.paid_at:%b %-d, %Y}" if invoice.paid_at else "",
+            "paid_on": human_date(invoice.paid_at),
             "link": f"{origin}/portal/invoices/{invoice.id}",
         },
         dedupe_key=f"receipt:{invoice.id}",

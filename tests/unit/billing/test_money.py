@@ -49,7 +49,9 @@ def test_rounding_is_symmetric_and_within_half_a_cent(value):
         (-500, "eur", "-€5.00"),
         (123456789, "GBP", "£1,234,567.89"),
         (1200, "JPY", "¥1,200"),
-        (5, "CHF", "CHF 0.05"),
+        (5, "CHF", "CHF\u00a00.05"),
+        (-123456, "SEK", "-SEK\u00a01,234.56"),
+        (-700, "KRW", "-₩700"),
     ],
 )
 def test_format_money(cents, currency, text):

@@ -5,18 +5,8 @@ import re
 from datetime import timedelta
 
 import pytest
-from portalkit import (
-    HTMX,
-    add_method,
-    form,
-    handoff,
-    make_customer,
-    page,
-    sign_in,
-    submit,
-    subscribe,
-    text_of,
-)
+from browsing import HTMX, form, page, sign_in_with_handoff, submit, text_of
+from builders import add_payment_method, handoff, make_customer, subscribe
 
 from portal.billing.gateway import get_gateway
 from portal.models import Charge, Invoice, Subscription, new_id, utcnow
@@ -57,7 +47,7 @@ def bulk_invoices(
 @pytest.fixture
 def jo(client, merchant):
     customer = make_customer(merchant, email="jo@example.com")
-    sign_in(client, merchant, customer["id"])
+    sign_in_with_handoff(client, merchant, customer["id"])
     return customer
 
 
@@ -112,7 +102,7 @@ def test_an_odd_page_number_is_not_an_error(client, merchant, jo, value):
 
 
 def test_the_detail_shows_lines_proration_discount_and_totals(client, merchant, jo, price):
-    add_method(merchant, jo["id"], "tok_visa")
+    add_payment_method(merchant, jo["id"], "tok_visa")
     coupon = merchant.ok(
         "POST", "/coupons", {"name": "Quarter off", "duration": "forever", "percent_off": 25}
     )
@@ -128,7 +118,7 @@ def test_the_detail_shows_lines_proration_discount_and_totals(client, merchant, 
     assert "Unused time on Pro plan × 1 Prorated" in text and "-$15.00" in text
     assert "Remaining time on Pro plan × 3 Prorated" in text and "$45.00" in text
     assert "Subtotal $30.00" in text
-    assert "Discount (Quarter off) −$7.50" in text
+    assert "Discount (Quarter off) -$7.50" in text
     assert "Total $22.50" in text and "Paid $22.50" in text
     assert "Status Paid" in text and "Amount due $0.00" in text
     assert re.search(r"Paid \w{3} \d{1,2}, \d{4} with Visa ending in 4242", text)
