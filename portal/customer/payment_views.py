@@ -12,14 +12,15 @@ from portal.customer import bp
 from portal.customer.session import signed_in
 from portal.db import write_transaction
 from portal.errors import DomainError, NotFound
+from portal.extensions import htmx
 from portal.models import PaymentMethod
 
 from . import overview
 from .forms import BankForm, CardForm, NonceForm
 from .shell import (
     claim_nonce,
-    htmx,
     new_nonce,
+    own_row,
     page_or_region,
     render_portal,
     render_region,
@@ -79,14 +80,7 @@ def _failed(**context):
 
 
 def _own_method(method_id: str) -> PaymentMethod:
-    method = PaymentMethod.get_or_none(
-        (PaymentMethod.id == method_id)
-        & (PaymentMethod.company == current_user.company_id)
-        & (PaymentMethod.customer == current_user.customer_id)
-    )
-    if method is None:
-        abort(404)
-    return method
+    return own_row(PaymentMethod, method_id, "payment method")
 
 
 def _require_kind(kind: str) -> None:

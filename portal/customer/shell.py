@@ -7,10 +7,12 @@ from peewee import IntegrityError, fn
 
 from portal.customer import bp, overview
 from portal.db import db
+from portal.errors import FeatureDisabled, NotFound
 from portal.extensions import htmx
 from portal.models import ApiKey, Company, FormNonce
 from portal.portal_settings.config import get_config, settings_of
 from portal.security import random_token
+from portal.self_service import scope
 
 SECTIONS = (
     ("customer.home", "Overview", None),
@@ -64,7 +66,17 @@ def settings() -> dict:
 
 def require_section(flag: str) -> None:
     """A section the merchant switched off does not exist for the customer."""
-    if not settings()[flag]:
+    try:
+        scope.require(settings(), flag, flag)
+    except FeatureDisabled:
+        abort(404)
+
+
+def own_row(model, object_id: str, label: str):
+    """A row of the signed-in customer; another customer's (or no) row is a 404."""
+    try:
+        return scope.own(model, current_user.company_id, current_user.customer_id, object_id, label)
+    except NotFound:
         abort(404)
 
 
