@@ -4,7 +4,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from portal.db import db, is_sqlite
-from portal.mail.outbox import message_id
+from portal.mail.transport import message_id
 from portal.models import FormNonce, OutboxMessage, PortalEvent
 
 BAD_TOTALS = """

@@ -44,6 +44,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.customer import bp as customer_bp
     from portal.customer import filters as customer_filters
     from portal.logs import install_redaction
+    from portal.mail import commands as mail_commands
     from portal.mail import outbox as mail
     from portal.mail import receipts
     from portal.merchant import bp as merchant_bp
@@ -71,7 +72,7 @@ def create_app(config: dict | None = None) -> Flask:
     htmx.init_app(app)
     mail.init_app(app)
     receipts.install(app)
-    mail.register_commands(app)
+    mail_commands.register_commands(app)
     register_devmail(app)
     register_commands(app)
     install_redaction()

@@ -3,7 +3,7 @@ committed: sending the e-mails the request queued in the outbox."""
 
 from flask import after_this_request, current_app
 
-from portal.mail import outbox
+from portal.mail import delivery
 
 
 def send_mail_after_response(message_ids: list[str]) -> None:
@@ -13,5 +13,5 @@ def send_mail_after_response(message_ids: list[str]) -> None:
 
     @after_this_request
     def _send(response):
-        outbox.send_soon(app, message_ids)
+        delivery.send_soon(app, message_ids)
         return response

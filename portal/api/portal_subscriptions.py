@@ -7,6 +7,7 @@ from pydantic import Field, StringConstraints
 
 from portal.billing.coupons import describe
 from portal.models import Subscription, utcnow
+from portal.self_service import preview_tokens
 from portal.self_service import subscriptions as rules
 
 from . import schemas
@@ -14,7 +15,8 @@ from .core import api_route
 from .envelope import success
 from .fields import Id
 from .portal_scope import event, own, require, settings
-from .subscriptions import ProrationPreview, render, render_many, render_plan
+from .subscription_bodies import ProrationPreview
+from .subscriptions import render, render_many, render_plan
 from .validation import Body, Query
 
 Quantity = Annotated[int, Field(ge=1, le=rules.MAX_PORTAL_QUANTITY)]
@@ -95,7 +97,7 @@ def portal_preview_change(subscription_id: str, query: ChangeQuery):
     sub = _sub(subscription_id)
     now = utcnow()
     plan = rules.preview(sub, settings(), query.price_id, query.quantity, now=now)
-    token = rules.preview_token(current_app.config["SECRET_KEY"], sub, now)
+    token = preview_tokens.preview_token(current_app.config["SECRET_KEY"], sub, now)
     return success({**render_plan(plan, sub), "preview_token": token})
 
 
@@ -110,7 +112,7 @@ def portal_preview_change(subscription_id: str, query: ChangeQuery):
 )
 def portal_change(subscription_id: str, body: ChangeBody):
     sub = _sub(subscription_id)
-    at = rules.preview_instant(
+    at = preview_tokens.preview_instant(
         current_app.config["SECRET_KEY"], body.preview_token, sub, body.expected_version
     )
     changed = rules.change(

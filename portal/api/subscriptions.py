@@ -2,15 +2,14 @@
 and the proration preview (which runs the same plan PATCH executes)."""
 
 from dataclasses import asdict
-from typing import Annotated, Literal
+from typing import Literal
 
 from flask import g
-from pydantic import Field
 
 from portal.billing.changes import preview_change, update_subscription
 from portal.billing.lookup import get_owned, get_referenced
-from portal.billing.proration import BEHAVIORS, TIMINGS, ChangePlan
-from portal.billing.subscription_items import MAX_QUANTITY, STATUSES
+from portal.billing.proration import ChangePlan
+from portal.billing.subscription_items import STATUSES
 from portal.billing.subscriptions import (
     cancel_subscription,
     create_subscription,
@@ -25,84 +24,25 @@ from portal.timefmt import iso
 from . import schemas, serializers
 from .core import ListQuery, api_route, paginate
 from .envelope import success
-from .fields import Id, Metadata
-from .validation import Body, Query
+from .fields import Id
+from .subscription_bodies import (
+    MAX_ITEMS,
+    CancelQuery,
+    NoBody,
+    PreviewQuery,
+    ProrationPreview,
+    SubscriptionCreate,
+    SubscriptionUpdate,
+)
 
-Behavior = Literal[BEHAVIORS]
-Timing = Literal[TIMINGS]
 Status = Literal[STATUSES]
-Quantity = Annotated[int, Field(ge=1, le=MAX_QUANTITY)]
-MAX_ITEMS = 20
 
 
-class ItemIn(Body):
-    price_id: Id
-    quantity: Quantity = 1
-
-
-class SubscriptionCreate(Body):
-    identity_id: Id
-    items: Annotated[list[ItemIn], Field(min_length=1, max_length=MAX_ITEMS)]
-    instrument_id: Id | None = None
-    coupon_id: Id | None = None
-    metadata: Metadata | None = None
-
-
-class SubscriptionUpdate(Body):
-    # instrument_id and items may be left out, but not sent as null.
-    metadata: Metadata | None = None
-    instrument_id: Id = None
-    items: Annotated[list[ItemIn], Field(min_length=1, max_length=MAX_ITEMS)] = None
-    proration_behavior: Behavior = "prorate"
-    charge_timing: Timing = "immediately"
-    expected_version: Annotated[int, Field(ge=1)] | None = None
-
-
-class NoBody(Body):
-    """Action routes take no fields; anything sent is refused as unknown."""
-
-
+# Kept beside its route, not in subscription_bodies: customers.py has a model of the same
+# name, so the OpenAPI document names this one by its module, and moving it would rename it.
 class SubscriptionListQuery(ListQuery):
     status: Status | None = None
     identity_id: Id | None = None
-
-
-class CancelQuery(Query):
-    at_period_end: bool = False
-    prorate: bool = False
-
-
-class PreviewQuery(Query):
-    items: str | None = Field(None, max_length=2000)
-    proration_behavior: Behavior = "prorate"
-    charge_timing: Timing = "immediately"
-
-
-class PreviewLine(schemas.Shape):
-    description: str
-    amount: int
-    quantity: int
-    unit_amount: int
-    proration: bool
-    period_start: str | None
-    period_end: str | None
-    price_id: str | None
-
-
-class NextInvoice(schemas.Shape):
-    amount: int
-    date: str
-
-
-class ProrationPreview(schemas.Shape):
-    amount_due_now: int
-    currency: str
-    lines: list[PreviewLine]
-    next_invoice: NextInvoice
-    credit_balance_after: int
-    proration_behavior: str
-    charge_timing: str
-    subscription_version: int
 
 
 def render_many(subscriptions: list[Subscription]) -> list[dict]:

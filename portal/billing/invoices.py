@@ -1,4 +1,4 @@
-"""Invoices: numbering, totals (discounts, credit balance), payment, voiding."""
+"""Invoices: issuing (numbering, lines, credit), listing by status, payment, voiding."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,8 +17,9 @@ from portal.models import (
 )
 
 from . import credit
-from .coupons import discount_amount
 from .gateway import get_gateway
+from .invoice_parties import buyer_details, seller_details
+from .invoice_totals import compute_totals
 from .lookup import get_referenced
 
 
@@ -32,69 +33,6 @@ class LineSpec:
     period_start: datetime | None = None
     period_end: datetime | None = None
     price_id: str | None = None
-
-
-def seller_details(company: Company) -> dict:
-    """The merchant as an invoice names it (its brand colour is styling, not content)."""
-    lines = [line.strip() for line in (company.address or "").splitlines() if line.strip()]
-    return {"name": company.name, "address_lines": lines, "support_email": company.support_email}
-
-
-def buyer_details(customer) -> dict:
-    return {
-        "id": customer.id,
-        "name": f"{customer.first_name} {customer.last_name}".strip(),
-        "company_name": customer.company_name,
-        "email": customer.email,
-        "phone": customer.phone,
-        "address": {
-            "line1": customer.address_line1,
-            "line2": customer.address_line2,
-            "city": customer.city,
-            "region": customer.region,
-            "postal_code": customer.postal_code,
-            "country": customer.country,
-        },
-        "tax_id": customer.tax_id,
-    }
-
-
-def address_lines(address: dict) -> list[str]:
-    """A buyer's address as printed lines (line 1, line 2, postal code and city, region)."""
-    city_line = " ".join(p for p in (address.get("postal_code"), address.get("city")) if p)
-    region_line = ", ".join(p for p in (address.get("region"), address.get("country")) if p)
-    return [p for p in (address.get("line1"), address.get("line2"), city_line, region_line) if p]
-
-
-def parties(invoice: Invoice, company: Company | None = None, customer=None) -> tuple[dict, dict]:
-    """(seller, buyer) as they were when ``invoice`` was issued. Invoices issued before the
-    snapshot existed fall back to today's details (``company``/``customer``, else loaded)."""
-    seller = invoice.seller
-    if seller is None:
-        seller = seller_details(company or Company.get_by_id(invoice.company_id))
-    buyer = invoice.buyer
-    if buyer is None:
-        from portal.models import Customer
-
-        buyer = buyer_details(customer or Customer.get_by_id(invoice.customer_id))
-    return seller, buyer
-
-
-def snapshot_missing_parties() -> int:
-    """Give invoices issued before snapshots existed their parties as they are now (the
-    best record left), once: from then on they never change. Returns how many changed."""
-    from portal.models import Customer
-
-    changed = 0
-    pending = Invoice.select(Invoice.customer).where(Invoice.buyer.is_null()).distinct()
-    for customer in Customer.select().where(Customer.id.in_(pending)):
-        company = Company.get_by_id(customer.company_id)
-        changed += (
-            Invoice.update(seller=seller_details(company), buyer=buyer_details(customer))
-            .where((Invoice.customer == customer.id) & Invoice.buyer.is_null())
-            .execute()
-        )
-    return changed
 
 
 def amount_remaining(invoice: Invoice) -> int:
@@ -153,29 +91,6 @@ def next_number(company: Company) -> str:
         Company.select(Company.next_invoice_number).where(Company.id == company.id).scalar() - 1
     )
     return f"{company.invoice_prefix}-{number:05d}"
-
-
-@dataclass(frozen=True)
-class Totals:
-    subtotal: int
-    discount: int
-    total: int
-    credit_applied: int
-    amount_due: int
-    credit_balance: int  # the subscription's credit balance afterwards
-
-
-def compute_totals(lines, coupons, currency: str, credit_balance: int = 0) -> Totals:
-    """An invoice's numbers, without writing anything (proration previews use it too)."""
-    subtotal = sum(line.amount for line in lines)
-    discount = 0
-    for coupon in coupons:
-        discount += discount_amount(coupon, subtotal - discount, currency)
-    total = subtotal - discount
-    credit_applied = min(credit_balance, total) if total > 0 and credit_balance > 0 else 0
-    balance = credit_balance - credit_applied + max(-total, 0)
-    amount_due = max(total - credit_applied, 0)
-    return Totals(subtotal, discount, total, credit_applied, amount_due, balance)
 
 
 def create_invoice(

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
 
-from .invoices import LineSpec, Totals, compute_totals
+from .invoice_totals import Totals, compute_totals
+from .invoices import LineSpec
 from .money import round_cents
 from .periods import remaining_fraction
 

@@ -4,7 +4,7 @@ import click
 from flask import Flask
 from playhouse.migrate import SchemaMigrator, migrate
 
-from portal.billing.invoices import snapshot_missing_parties
+from portal.billing.invoice_parties import snapshot_missing_parties
 from portal.db import db
 from portal.models import MODELS
 

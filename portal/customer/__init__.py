@@ -6,6 +6,7 @@ bp = Blueprint("customer", __name__)
 
 from . import (  # noqa: E402,F401  (importing registers the routes)
     billing_views,
+    cancel_views,
     home,
     invoice_views,
     payment_views,

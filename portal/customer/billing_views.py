@@ -19,13 +19,14 @@ from portal.db import write_transaction
 from portal.deferred import send_mail_after_response
 from portal.digits import whole_number
 from portal.errors import Conflict, RateLimited, ValidationFailed
+from portal.extensions import htmx
 from portal.mail import outbox as mail
 from portal.models import Company, Customer
 from portal.portal_settings.tenancy import origin_for
 from portal.ratelimits import allow_email_change
 
 from .forms import BillingForm, ButtonForm, EmailForm
-from .shell import claim_nonce, htmx, new_nonce, render_portal, render_region
+from .shell import claim_nonce, new_nonce, render_portal, render_region
 
 TEMPLATE = "customer/billing_information.html"
 
@@ -65,6 +66,15 @@ def _changes(form: BillingForm) -> dict:
     return {name: form[name].data or "" for name in BillingForm.FIELDS}
 
 
+def _record_update(fields: list[str]) -> None:
+    record_event(
+        current_user.company_id,
+        current_user.customer_id,
+        "billing_information.updated",
+        {"fields": fields},
+    )
+
+
 @bp.route("/portal/billing-information", methods=["POST"])
 @signed_in
 def save_billing_information():
@@ -77,12 +87,7 @@ def save_billing_information():
                     billing_info.update(
                         current_user.customer, _changes(form), expected_version=version
                     )
-                    record_event(
-                        current_user.company_id,
-                        current_user.customer_id,
-                        "billing_information.updated",
-                        {"fields": sorted(_changes(form))},
-                    )
+                    _record_update(sorted(_changes(form)))
             flash("Billing information saved.", "done")
             return redirect(url_for("customer.billing_information"), 303)
         except ValidationFailed as exc:
@@ -108,12 +113,7 @@ def save_field(name):
         try:
             with write_transaction():
                 updated = billing_info.update(current_user.customer, {name: field.data or ""})
-                record_event(
-                    current_user.company_id,
-                    current_user.customer_id,
-                    "billing_information.updated",
-                    {"fields": [name]},
-                )
+                _record_update([name])
             saved = True
             field.data = getattr(updated, name) or ""  # as stored: a tax ID is compacted
             page_version = _next_page_version(form, updated.version)

@@ -1,11 +1,12 @@
 """Invoices: paginated list, detail with Pay now, PDF download — only the customer's own."""
 
-from flask import abort, flash, make_response, redirect, request, url_for
+from flask import flash, make_response, redirect, request, url_for
 from flask_login import current_user
 from wtforms import SelectChoice
 
 from portal.access.activity import record_event
-from portal.billing.invoices import address_lines, collect_now, lines_by_invoice, parties
+from portal.billing.invoice_parties import address_lines, parties
+from portal.billing.invoices import collect_now, lines_by_invoice
 from portal.customer import bp
 from portal.customer.session import signed_in
 from portal.db import write_transaction
@@ -13,25 +14,19 @@ from portal.digits import page_number
 from portal.documents.invoice_data import pdf_data
 from portal.documents.invoice_pdf import render_invoice_pdf
 from portal.errors import DomainError
+from portal.extensions import htmx
 from portal.models import Charge, Coupon, Discount, Invoice, PaymentMethod
 
 from . import overview
 from .forms import PayForm
-from .shell import claim_nonce, htmx, new_nonce, render_portal, render_region, require_section
+from .shell import claim_nonce, new_nonce, own_row, render_portal, render_region, require_section
 
 PER_PAGE = 20
 
 
 def _own_invoice(invoice_id: str) -> Invoice:
     require_section("invoice_history_enabled")
-    invoice = Invoice.get_or_none(
-        (Invoice.id == invoice_id)
-        & (Invoice.company == current_user.company_id)
-        & (Invoice.customer == current_user.customer_id)
-    )
-    if invoice is None:
-        abort(404)
-    return invoice
+    return own_row(Invoice, invoice_id, "invoice")
 
 
 @bp.route("/portal/invoices")
@@ -104,24 +99,7 @@ def invoice(invoice_id):
 def pay_invoice(invoice_id):
     invoice = _own_invoice(invoice_id)
     form = _pay_form(invoice, overview.methods(current_user.customer_id), request.form)
-    error = None
-    if form.validate_on_submit():
-        try:
-            with write_transaction():
-                charge = None
-                if claim_nonce(form.form_nonce.data, "pay_invoice"):
-                    charge = collect_now(invoice, form.method_id.data)
-                    record_event(
-                        current_user.company_id,
-                        current_user.customer_id,
-                        "invoice.payment_attempted",
-                        {"invoice_id": invoice.id, "succeeded": charge.status == "succeeded"},
-                    )
-            error = _outcome(charge)
-        except DomainError as exc:
-            error = exc.message
-    else:
-        error = "Choose a payment method."
+    error = _pay(invoice, form) if form.validate_on_submit() else "Choose a payment method."
     invoice = Invoice.get_by_id(invoice.id)
     if htmx:
         return render_region(
@@ -132,6 +110,24 @@ def pay_invoice(invoice_id):
             "customer/invoice.html", status=402, **_detail_context(invoice, error=error)
         )
     return redirect(url_for("customer.invoice", invoice_id=invoice.id), 303)
+
+
+def _pay(invoice: Invoice, form: PayForm) -> str | None:
+    """Charge the chosen method once per form; the error to show, or None."""
+    try:
+        with write_transaction():
+            charge = None
+            if claim_nonce(form.form_nonce.data, "pay_invoice"):
+                charge = collect_now(invoice, form.method_id.data)
+                record_event(
+                    current_user.company_id,
+                    current_user.customer_id,
+                    "invoice.payment_attempted",
+                    {"invoice_id": invoice.id, "succeeded": charge.status == "succeeded"},
+                )
+        return _outcome(charge)
+    except DomainError as exc:
+        return exc.message
 
 
 def _outcome(charge: Charge | None) -> str | None:

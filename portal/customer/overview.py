@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from portal.billing import credit
-from portal.billing.invoices import compute_totals
+from portal.billing.invoice_totals import compute_totals
 from portal.billing.money import format_money
 from portal.models import (
     Charge,

@@ -6,7 +6,8 @@ import re
 
 from flask import current_app
 
-from portal.billing.invoices import amount_remaining, display_status, lines_by_invoice, parties
+from portal.billing.invoice_parties import parties
+from portal.billing.invoices import amount_remaining, display_status, lines_by_invoice
 from portal.models import Company, Invoice
 from portal.portal_settings.tenancy import hosted_invoice_url, origin_for
 from portal.timefmt import day

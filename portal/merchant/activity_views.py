@@ -34,6 +34,17 @@ def _filtered(comp, who: str, action: str):
     return query
 
 
+def _page_of(query, page: int) -> list[PortalEvent]:
+    newest_first = query.order_by(PortalEvent.created_at.desc(), PortalEvent.id.desc())
+    return list(newest_first.paginate(page, PER_PAGE))
+
+
+def _actions(comp) -> list[str]:
+    """Every action the company has events for: the filter's choices."""
+    query = PortalEvent.select(PortalEvent.action).where(PortalEvent.company == comp)
+    return [row.action for row in query.distinct().order_by(PortalEvent.action)]
+
+
 def details_text(details) -> str:
     """A short, plain rendering of an event's details for the table."""
     if not isinstance(details, dict):
@@ -50,25 +61,13 @@ def activity():
     page = _page_number()
     query = _filtered(comp, who, action)
     total = query.count()
-    events = list(
-        query.order_by(PortalEvent.created_at.desc(), PortalEvent.id.desc()).paginate(
-            page, PER_PAGE
-        )
-    )
-    actions = [
-        row.action
-        for row in PortalEvent.select(PortalEvent.action)
-        .where(PortalEvent.company == comp)
-        .distinct()
-        .order_by(PortalEvent.action)
-    ]
     return render_page(
         "merchant/activity.html",
-        events=events,
+        events=_page_of(query, page),
         total=total,
         page=page,
         pages=max(1, -(-total // PER_PAGE)),
-        actions=actions,
+        actions=_actions(comp),
         who=who,
         action=action,
         details_text=details_text,

@@ -116,12 +116,20 @@ class Deployment:
             base_url=f"{self.url}/v1/api", headers={"x-easy-api-key": self.secret}, timeout=15
         )
 
-    def call(self, method: str, path: str, json=None, *, key: str | None = None) -> dict:
-        """Call the merchant API with the secret key, or with ``key`` (e.g. the publishable one)."""
+    def ok(self, method: str, path: str, json=None, status=None, *, key=None) -> dict:
+        """Call the merchant API with the secret key, or with ``key`` (e.g. the publishable
+        one); assert success (and ``status`` when given) and return the envelope's data. The
+        shape ``builders`` expects, as ``support.Merchant.ok`` has it for the unit tests."""
         headers = {"x-easy-api-key": key} if key else None
         response = self.api.request(method, path, json=json, headers=headers)
         assert response.status_code < 300, response.text
+        if status is not None:
+            assert response.status_code == status, response.text
         return response.json()["data"]
+
+    def call(self, method: str, path: str, json=None, *, key: str | None = None) -> dict:
+        """``ok`` without a status to expect."""
+        return self.ok(method, path, json, key=key)
 
 
 def _serve_locally(inbox, database_url):

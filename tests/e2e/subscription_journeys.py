@@ -1,14 +1,16 @@
 """Shared steps of the subscription journeys (issue 5): build a subscribed customer through
 the merchant API, sign in with a handoff link, and read the subscription cards.
 
-Only the merchant API and the browser are used, so QA can aim the journeys at a deployment.
+Only the merchant API (through ``builders``) and the browser are used, so QA can aim the
+journeys at a deployment.
 """
 
 from datetime import datetime
 
 from browser_checks import assert_accessible, assert_no_horizontal_scroll
+from builders import customer_with_card, make_price, patch_config, subscribe
 from playwright.sync_api import expect
-from support import unique_email
+from portal_steps import heading, sign_in_with_handoff
 
 # Every setting a journey may depend on, so each journey states its config in full and
 # does not inherit one from a merchant it shares with others (QA's deployment).
@@ -28,29 +30,18 @@ BASE_CONFIG = {
 
 
 def configure(site, **settings) -> dict:
-    return site.call("PATCH", "/customer-portal-config", {**BASE_CONFIG, **settings})
+    return patch_config(site, **{**BASE_CONFIG, **settings})
 
 
 def new_plan(site, name: str, unit_amount: int) -> dict:
     """A product with one monthly USD price; returns the price (with its product's name)."""
-    product = site.call("POST", "/products", {"name": name})
-    body = {
-        "product_id": product["id"],
-        "currency": "usd",
-        "unit_amount": unit_amount,
-        "interval": "month",
-    }
-    return {**site.call("POST", "/product-prices", body), "name": name}
+    return {**make_price(site, name, unit_amount), "name": name}
 
 
 def subscribed_customer(site, price: dict, quantity: int = 1) -> tuple[dict, dict]:
     """A customer with a Visa card and a paid, active subscription to ``price``."""
-    body = {"first_name": "Sam", "last_name": "Okafor", "email": unique_email("sam")}
-    customer = site.call("POST", "/customer", body)
-    card = {"type": "PAYMENT_CARD", "identityId": customer["id"], "tokenId": "tok_visa"}
-    site.call("POST", "/payment", card)
-    items = [{"price_id": price["id"], "quantity": quantity}]
-    sub = site.call("POST", "/subscriptions", {"identity_id": customer["id"], "items": items})
+    customer = customer_with_card(site, "tok_visa", "Sam", "Okafor")
+    sub = subscribe(site, customer["id"], price["id"], quantity)
     assert sub["status"] == "active", sub
     return customer, sub
 
@@ -64,15 +55,9 @@ def invoices(site, sub_id: str) -> list[dict]:
     return site.call("GET", f"/invoices?subscription_id={sub_id}&limit=100")
 
 
-def heading(page, name):
-    return page.get_by_role("heading", level=1, name=name)
-
-
 def open_subscriptions(page, site, customer_id: str) -> None:
     """Sign in with a one-time handoff link, then follow the nav to the subscriptions."""
-    body = {"customer_id": customer_id, "destination": "home"}
-    page.goto(site.call("POST", "/customer-portal/access/handoff", body)["url"])
-    expect(heading(page, "Hello, Sam")).to_be_visible()
+    sign_in_with_handoff(page, site, customer_id, "Hello, Sam", destination="home")
     page.get_by_role("navigation", name="Billing sections").get_by_role(
         "link", name="Subscriptions"
     ).click()

@@ -7,11 +7,9 @@ values kept, and the merchant API sees them. Only the merchant API and the brows
 
 import pytest
 from browser_checks import assert_accessible, watch
+from builders import make_customer, unique_email
 from playwright.sync_api import expect
-from support import unique_email
-
-MARK = "window.__stillSamePage = true"
-SAME_PAGE = "window.__stillSamePage === true"
+from portal_steps import MARK, SAME_PAGE, sign_in_with_handoff
 
 TEXT_FIELDS = {
     "Company name": "Analytical Engines GmbH",
@@ -25,11 +23,10 @@ COUNTRY = ("DE", "Germany")
 
 
 def sign_in(page, site) -> dict:
-    body = {"first_name": "Ada", "last_name": "Lovelace", "email": unique_email("ada")}
-    customer = site.call("POST", "/customer", body)
-    handoff = {"customer_id": customer["id"], "destination": "billing_information"}
-    page.goto(site.call("POST", "/customer-portal/access/handoff", handoff)["url"])
-    expect(page.get_by_role("heading", level=1, name="Billing information")).to_be_visible()
+    customer = make_customer(site, "Ada", "Lovelace", email=unique_email("ada"))
+    sign_in_with_handoff(
+        page, site, customer["id"], "Billing information", destination="billing_information"
+    )
     return customer
 
 

@@ -5,38 +5,19 @@ and without it (links and plain posts). Only the merchant API and the browser ar
 """
 
 import re
-from datetime import date
 
 from browser_checks import assert_accessible, watch
+from builders import customer_with_card, make_price, subscribe
 from playwright.sync_api import expect
-from support import unique_email
+from portal_steps import MARK, SAME_PAGE, add_card, sign_in_with_handoff
 
 PER_PAGE = 20
-EXPIRY = f"12/{(date.today().year + 3) % 100:02d}"
-MARK = "window.__stillSamePage = true"
-SAME_PAGE = "window.__stillSamePage === true"
 
 
-def customer_paying_with(site, token: str) -> dict:
-    body = {"first_name": "Ada", "last_name": "Lovelace", "email": unique_email("ada")}
-    customer = site.call("POST", "/customer", body)
-    site.call(
-        "POST", "/payment", {"type": "PAYMENT_CARD", "identityId": customer["id"], "tokenId": token}
-    )
-    return customer
-
-
-def subscribe(site, customer_id: str, unit_amount: int = 1500) -> tuple[dict, dict]:
-    product = site.call("POST", "/products", {"name": "Team seats"})
-    body = {
-        "product_id": product["id"],
-        "currency": "usd",
-        "unit_amount": unit_amount,
-        "interval": "month",
-    }
-    price = site.call("POST", "/product-prices", body)
-    items = [{"price_id": price["id"]}]
-    return site.call("POST", "/subscriptions", {"identity_id": customer_id, "items": items}), price
+def subscribe_to_seats(site, customer_id: str, unit_amount: int = 1500) -> tuple[dict, dict]:
+    """A subscription to one seat of a new monthly "Team seats" plan, and its price."""
+    price = make_price(site, "Team seats", unit_amount)
+    return subscribe(site, customer_id, price["id"]), price
 
 
 def invoice_numbers(site, customer_id: str) -> list[str]:
@@ -47,8 +28,8 @@ def invoice_numbers(site, customer_id: str) -> list[str]:
 
 def customer_with_invoices(site, count: int) -> tuple[dict, list[str]]:
     """One invoice from starting a subscription, then one per prorated seat increase."""
-    customer = customer_paying_with(site, "tok_visa")
-    sub, price = subscribe(site, customer["id"])
+    customer = customer_with_card(site, "tok_visa")
+    sub, price = subscribe_to_seats(site, customer["id"])
     for quantity in range(2, count + 1):
         items = [{"price_id": price["id"], "quantity": quantity}]
         body = {"items": items, "proration_behavior": "prorate", "charge_timing": "immediately"}
@@ -56,12 +37,6 @@ def customer_with_invoices(site, count: int) -> tuple[dict, list[str]]:
     numbers = invoice_numbers(site, customer["id"])
     assert len(numbers) == count
     return customer, numbers
-
-
-def sign_in(page, site, customer_id: str) -> None:
-    body = {"customer_id": customer_id}
-    page.goto(site.call("POST", "/customer-portal/access/handoff", body)["url"])
-    expect(page.get_by_role("heading", level=1, name="Hello, Ada")).to_be_visible()
 
 
 def nav(page, name: str) -> None:
@@ -82,7 +57,7 @@ def test_page_through_invoices_and_download_a_pdf(portal_page, js, merchant_site
     page, site = portal_page, merchant_site
     customer, numbers = customer_with_invoices(site, PER_PAGE + 1)
     problems = watch(page)
-    sign_in(page, site, customer["id"])
+    sign_in_with_handoff(page, site, customer["id"], "Hello, Ada")
     nav(page, "Invoices")
     expect(page.get_by_role("heading", level=1, name="Invoices")).to_be_visible()
     if js:
@@ -115,15 +90,6 @@ def test_page_through_invoices_and_download_a_pdf(portal_page, js, merchant_site
     problems.assert_clean()
 
 
-def add_card(page, number: str) -> None:
-    form = page.locator("form", has=page.get_by_role("button", name="Add card"))
-    form.get_by_label("Card number").fill(number)
-    form.get_by_label("Expiry date (MM/YY)").fill(EXPIRY)
-    form.get_by_label("Security code").fill("123")
-    form.get_by_label("Name on card").fill("Ada Lovelace")
-    form.get_by_role("button", name="Add card").click()
-
-
 def fact(page, term: str):
     """The value next to ``term`` in the invoice summary (Status, Paid, Amount due, …)."""
     return page.locator(".facts div", has=page.get_by_role("term").filter(has_text=term)).locator(
@@ -139,11 +105,11 @@ def pay_with(page, method: str) -> None:
 
 def test_pay_a_past_due_invoice_with_a_newly_added_card(portal_page, js, merchant_site):
     page, site = portal_page, merchant_site
-    customer = customer_paying_with(site, "tok_chargeDeclined")
-    sub, _price = subscribe(site, customer["id"])
+    customer = customer_with_card(site, "tok_chargeDeclined")
+    sub, _price = subscribe_to_seats(site, customer["id"])
     (number,) = invoice_numbers(site, customer["id"])
     problems = watch(page)
-    sign_in(page, site, customer["id"])
+    sign_in_with_handoff(page, site, customer["id"], "Hello, Ada")
 
     due = page.locator("section", has=page.get_by_role("heading", name="Invoices to pay"))
     expect(due.get_by_role("row", name=re.compile(rf"{number} .* Past due"))).to_be_visible()

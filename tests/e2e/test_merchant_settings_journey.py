@@ -12,10 +12,10 @@ import httpx
 import pytest
 from browser_checks import assert_accessible, watch
 from playwright.sync_api import expect
+from portal_steps import heading
 from subscription_journeys import (
     card,
     configure,
-    heading,
     new_plan,
     open_subscriptions,
     subscribed_customer,

@@ -8,42 +8,16 @@ Only the merchant API and the browser are used.
 """
 
 import re
-from datetime import date
 
 import pytest
 from browser_checks import assert_accessible, watch
+from builders import customer_with_card, make_price, subscribe
 from playwright.sync_api import expect
-from support import unique_email
-
-EXPIRY = f"12/{(date.today().year + 3) % 100:02d}"
-# The mark survives an htmx swap; any full page load wipes it.
-MARK = "window.__stillSamePage = true"
-SAME_PAGE = "window.__stillSamePage === true"
+from portal_steps import MARK, SAME_PAGE, add_card, sign_in_with_handoff
 
 
-def customer_with_card(site, token: str) -> dict:
-    body = {"first_name": "Ada", "last_name": "Lovelace", "email": unique_email("ada")}
-    customer = site.call("POST", "/customer", body)
-    site.call(
-        "POST", "/payment", {"type": "PAYMENT_CARD", "identityId": customer["id"], "tokenId": token}
-    )
-    return customer
-
-
-def sign_in(page, site, customer_id: str) -> None:
-    body = {"customer_id": customer_id, "destination": "payment_methods"}
-    page.goto(site.call("POST", "/customer-portal/access/handoff", body)["url"])
-    expect(page.get_by_role("heading", level=1, name="Payment methods")).to_be_visible()
-
-
-def add_card(page, number: str) -> None:
-    form = page.locator("form", has=page.get_by_role("button", name="Add card"))
-    form.get_by_label("Card number").fill(number)
-    form.get_by_label("Expiry date (MM/YY)").fill(EXPIRY)
-    form.get_by_label("Security code").fill("123")
-    form.get_by_label("Name on card").fill("Ada Lovelace")
-    form.get_by_label("Postal code").fill("94107")
-    form.get_by_role("button", name="Add card").click()
+def open_payment_methods(page, site, customer_id: str) -> None:
+    sign_in_with_handoff(page, site, customer_id, "Payment methods", destination="payment_methods")
 
 
 def saved_methods(page):
@@ -119,24 +93,25 @@ def test_add_card_make_it_default_and_remove_the_old_one(portal_page, js, mercha
     customer = customer_with_card(site, "tok_mastercard")
     problems = watch(page)
     posted = card_posts(page)
-    sign_in(page, site, customer["id"])
+    open_payment_methods(page, site, customer["id"])
     if js:
         page.evaluate(MARK)
 
     for number, message in REFUSED_CARDS:
-        add_card(page, number)
+        add_card(page, number, postal_code="94107")
         expect_card_field_error(page, message, js)
         expect(saved_methods(page)).to_have_count(1)
     if js:  # axe runs as a script in the page
         assert_accessible(page)
 
-    add_card(page, "4242 4242 4242 4242")
+    add_card(page, "4242 4242 4242 4242", postal_code="94107")
     expect_notice(page, "Card ending in 4242 added.")
     expect(method_row(page, "Visa ending in 4242")).to_be_visible()
     expect(saved_methods(page)).to_have_count(2)
     expect(page.get_by_label("Card number")).not_to_have_attribute("aria-invalid", "true")
 
-    add_card(page, "4242 4242 4242 4242")  # the same card again: refused on its number
+    # the same card again: refused on its number
+    add_card(page, "4242 4242 4242 4242", postal_code="94107")
     expect_card_field_error(page, "This card is already saved.", js)
     expect(saved_methods(page)).to_have_count(2)
 
@@ -177,8 +152,8 @@ def test_reloading_after_adding_a_card_adds_nothing_twice(portal_page, merchant_
     """Post/redirect/get: refreshing the page after a plain post does not resubmit it."""
     page, site = portal_page, merchant_site
     customer = customer_with_card(site, "tok_mastercard")
-    sign_in(page, site, customer["id"])
-    add_card(page, "4242 4242 4242 4242")
+    open_payment_methods(page, site, customer["id"])
+    add_card(page, "4242 4242 4242 4242", postal_code="94107")
     expect(saved_methods(page)).to_have_count(2)
 
     page.reload()
@@ -190,19 +165,9 @@ def test_reloading_after_adding_a_card_adds_nothing_twice(portal_page, merchant_
 def test_the_only_card_of_a_live_subscription_cannot_be_removed(portal_page, js, merchant_site):
     page, site = portal_page, merchant_site
     customer = customer_with_card(site, "tok_visa")
-    product = site.call("POST", "/products", {"name": "Pro plan"})
-    price = site.call(
-        "POST",
-        "/product-prices",
-        {"product_id": product["id"], "currency": "usd", "unit_amount": 1500, "interval": "month"},
-    )
-    site.call(
-        "POST",
-        "/subscriptions",
-        {"identity_id": customer["id"], "items": [{"price_id": price["id"]}]},
-    )
+    subscribe(site, customer["id"], make_price(site, "Pro plan", 1500)["id"])
     problems = watch(page)
-    sign_in(page, site, customer["id"])
+    open_payment_methods(page, site, customer["id"])
 
     confirm_removal(page, "4242", js)
     expect(page.get_by_role("alert")).to_have_text(

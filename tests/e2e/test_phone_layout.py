@@ -4,7 +4,8 @@ stay one or two lines, and a screen has at most one primary pay action."""
 import re
 
 from browser_checks import assert_accessible, assert_no_horizontal_scroll
-from test_portal_pages_a11y import full_portal_customer, phone_page, portal_pages, sign_in
+from portal_steps import sign_in_with_handoff
+from test_portal_pages_a11y import full_portal_customer, phone_page, portal_pages
 
 __all__ = ["phone_page"]  # the fixture, imported so this module can use it
 
@@ -34,7 +35,7 @@ def row_lines(page, selector: str) -> list[int]:
 def test_a_phone_screen_is_compact_and_has_one_pay_action(phone_page, merchant_site):
     page, site = phone_page, merchant_site
     customer = full_portal_customer(site)
-    sign_in(page, site, customer["id"])
+    sign_in_with_handoff(page, site, customer["id"], "Hello, Ada")
     for path in portal_pages(page):
         page.goto(path)
         assert shell_height(page) <= 120, (path, shell_height(page))

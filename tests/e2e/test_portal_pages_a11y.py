@@ -10,8 +10,17 @@ import re
 
 import pytest
 from browser_checks import PHONE, assert_accessible, assert_no_horizontal_scroll, watch
+from builders import (
+    add_payment_method,
+    make_coupon,
+    make_customer,
+    make_price,
+    patch_config,
+    subscribe,
+    unique_email,
+)
 from playwright.sync_api import expect
-from support import unique_email
+from portal_steps import sign_in_with_handoff
 
 LONG_PRODUCTS = (
     "Enterprise analytics workspace with priority support and audit trail",
@@ -19,78 +28,43 @@ LONG_PRODUCTS = (
 )
 
 
-def api(site, method: str, path: str, body=None) -> dict:
-    return site.call(method, path, body)
-
-
 def full_portal_customer(site) -> dict:
     """A customer with something in every section of every page."""
-    api(
+    patch_config(
         site,
-        "PATCH",
-        "/customer-portal-config",
-        {
-            "accepted_payment_methods": ["card", "bank_account"],
-            "portal_header": "Questions about your bill? Write to accounts-receivable@example.com",
-            "return_url": "https://example.com/account/settings",
-        },
+        accepted_payment_methods=["card", "bank_account"],
+        portal_header="Questions about your bill? Write to accounts-receivable@example.com",
+        return_url="https://example.com/account/settings",
     )
-    customer = api(
+    customer = make_customer(
         site,
-        "POST",
-        "/customer",
-        {
-            "first_name": "Ada",
-            "last_name": "Lovelace-Montgomery-Featherstonehaugh",
-            "email": unique_email("ada.lovelace.montgomery.featherstonehaugh"),
-            "personal_address": {
-                "line1": "Flat 12, Marlborough Mansions, Cannon Hill",
-                "city": "London",
-                "postal_code": "NW6 1RA",
-                "country": "GB",
-            },
-            "tax_id": "GB123456782",
+        "Ada",
+        "Lovelace-Montgomery-Featherstonehaugh",
+        email=unique_email("ada.lovelace.montgomery.featherstonehaugh"),
+        personal_address={
+            "line1": "Flat 12, Marlborough Mansions, Cannon Hill",
+            "city": "London",
+            "postal_code": "NW6 1RA",
+            "country": "GB",
         },
+        tax_id="GB123456782",
     )
-    declining = _attach(site, customer, "PAYMENT_CARD", "tok_chargeDeclined")
-    bank = _attach(site, customer, "BANK_ACCOUNT", "tok_bank_account")
+    declining = add_payment_method(site, customer["id"], "tok_chargeDeclined")
+    bank = add_payment_method(site, customer["id"], "tok_bank_account")
     _subscription_paid_with(site, customer, LONG_PRODUCTS[0], bank)
-    api(site, "PATCH", f"/payment/{declining['id']}", {"is_default": True})
+    site.call("PATCH", f"/payment/{declining['id']}", {"is_default": True})
     _subscription_paid_with(site, customer, LONG_PRODUCTS[1], None)  # declines: past due
     return customer
 
 
-def _attach(site, customer, kind: str, token: str) -> dict:
-    body = {"type": kind, "identityId": customer["id"], "tokenId": token}
-    return api(site, "POST", "/payment", body)
-
-
 def _subscription_paid_with(site, customer, product_name: str, method) -> None:
-    product = api(site, "POST", "/products", {"name": product_name})
-    price = api(
-        site,
-        "POST",
-        "/product-prices",
-        {"product_id": product["id"], "currency": "eur", "unit_amount": 12900, "interval": "month"},
-    )
-    coupon = api(site, "POST", "/coupons", {"name": "Launch offer", "percent_off": 10})
-    body = {
-        "identity_id": customer["id"],
-        "items": [{"price_id": price["id"]}],
-        "coupon_id": coupon["id"],
-    }
-    if method:
-        body["instrument_id"] = method["id"]
-    sub = api(site, "POST", "/subscriptions", body)
+    price = make_price(site, product_name, 12900, "EUR")
+    coupon = make_coupon(site, "Launch offer", percent_off=10)
+    paid_with = {"instrument_id": method["id"]} if method else {}
+    sub = subscribe(site, customer["id"], price["id"], coupon_id=coupon["id"], **paid_with)
     if method:  # a prorated seat increase: an invoice with proration lines
         items = [{"price_id": price["id"], "quantity": 3}]
-        api(site, "PATCH", f"/subscriptions/{sub['id']}", {"items": items})
-
-
-def sign_in(page, site, customer_id: str) -> None:
-    body = {"customer_id": customer_id}
-    page.goto(site.call("POST", "/customer-portal/access/handoff", body)["url"])
-    expect(page.get_by_role("heading", level=1, name="Hello, Ada")).to_be_visible()
+        site.call("PATCH", f"/subscriptions/{sub['id']}", {"items": items})
 
 
 def portal_pages(page) -> list[str]:
@@ -114,7 +88,7 @@ def portal_pages(page) -> list[str]:
 def test_every_portal_page_passes_axe_and_fits_a_phone(page, merchant_site):
     customer = full_portal_customer(merchant_site)
     problems = watch(page)
-    sign_in(page, merchant_site, customer["id"])
+    sign_in_with_handoff(page, merchant_site, customer["id"], "Hello, Ada")
     paths = portal_pages(page)
     for expected in ("/portal", "/portal/payment-methods", "/portal/billing-information"):
         assert expected in paths
@@ -152,7 +126,7 @@ def test_pages_stay_accessible_after_htmx_swaps_on_a_phone(phone_page, merchant_
     page, site = phone_page, merchant_site
     customer = full_portal_customer(site)
     problems = watch(page)
-    sign_in(page, site, customer["id"])
+    sign_in_with_handoff(page, site, customer["id"], "Hello, Ada")
 
     page.goto("/portal/payment-methods")
     page.evaluate("window.__stillSamePage = true")

@@ -8,32 +8,20 @@ Only the merchant API and the browser are used, so QA can aim this at a deployme
 import re
 
 from browser_checks import assert_accessible, assert_no_horizontal_scroll, watch
+from builders import customer_with_card, make_price, subscribe
 from playwright.sync_api import expect
-from support import unique_email
+from portal_steps import heading, sign_in_with_handoff
 
 LINK = re.compile(r"https?://\S+/portal/access/[\w.-]+")
 HEADER = "Questions about an invoice? Write to billing@example.com"
 
 
-def heading(page, name):
-    return page.get_by_role("heading", level=1, name=name)
-
-
 def customer_with_an_invoice(site) -> tuple[dict, dict]:
     """A customer whose subscription start produced one (paid) invoice; the invoice as the
     merchant API shows it."""
-    body = {"first_name": "Grace", "last_name": "Hopper", "email": unique_email("grace")}
-    customer = site.call("POST", "/customer", body)
-    card = {"type": "PAYMENT_CARD", "identityId": customer["id"], "tokenId": "tok_visa"}
-    site.call("POST", "/payment", card)
-    product = site.call("POST", "/products", {"name": "Compiler seats"})
-    price = site.call(
-        "POST",
-        "/product-prices",
-        {"product_id": product["id"], "currency": "usd", "unit_amount": 2400, "interval": "month"},
-    )
-    items = [{"price_id": price["id"]}]
-    sub = site.call("POST", "/subscriptions", {"identity_id": customer["id"], "items": items})
+    customer = customer_with_card(site, "tok_visa", "Grace", "Hopper")
+    price = make_price(site, "Compiler seats", 2400)
+    sub = subscribe(site, customer["id"], price["id"])
     return customer, site.call("GET", f"/invoices/{sub['latest_invoice_id']}")
 
 
@@ -42,9 +30,7 @@ def signed_in_before(page, site, customer_id: str) -> None:
     sign-out (the merchant revokes it, as an idle timeout would end it): the browser is a
     returning visitor of this company, without a session. (Signing out would not do: its
     Clear-Site-Data wipes every cookie, the company one included.)"""
-    body = {"customer_id": customer_id}
-    page.goto(site.call("POST", "/customer-portal/access/handoff", body)["url"])
-    expect(heading(page, "Hello, Grace")).to_be_visible()
+    sign_in_with_handoff(page, site, customer_id, "Hello, Grace")
     site.call("POST", "/customer-portal/access/revoke", {"customer_id": customer_id})
 
 

@@ -8,8 +8,9 @@ import re
 
 import pytest
 from browser_checks import assert_accessible, assert_no_horizontal_scroll, watch
+from builders import handoff, make_customer, unique_email
 from playwright.sync_api import expect
-from support import unique_email
+from portal_steps import heading
 
 FIRST_NAME = "Jordan"
 LINK = re.compile(r"https?://\S+/portal/access/[\w.-]+")
@@ -17,8 +18,7 @@ LIFETIME = re.compile(r"expires in \d+ minutes")
 
 
 def new_customer(site) -> dict:
-    body = {"first_name": FIRST_NAME, "last_name": "Rivera", "email": unique_email("jordan")}
-    return site.call("POST", "/customer", body)
+    return make_customer(site, FIRST_NAME, "Rivera", email=unique_email("jordan"))
 
 
 def request_link(site, email: str, destination: str) -> None:
@@ -28,10 +28,6 @@ def request_link(site, email: str, destination: str) -> None:
 
 def link_in(message) -> str:
     return LINK.search(message.get_body(("plain",)).get_content()).group(0)
-
-
-def heading(page, name):
-    return page.get_by_role("heading", level=1, name=name)
 
 
 def open_sign_in_page(page, site) -> str:
@@ -147,8 +143,7 @@ def test_emailed_link_lands_on_requested_destination(page, merchant_site, inbox,
 def test_handoff_link_signs_straight_in_once(page, merchant_site, destination):
     customer = new_customer(merchant_site)
     problems = watch(page)
-    body = {"customer_id": customer["id"], "destination": destination}
-    url = merchant_site.call("POST", "/customer-portal/access/handoff", body)["url"]
+    url = handoff(merchant_site, customer["id"], destination=destination)["url"]
 
     page.goto(url)
     expect(heading(page, PORTAL_PAGES[destination])).to_be_visible()

@@ -7,6 +7,7 @@ Prices are monthly, so the seconds between preview and confirm move no amount by
 import pytest
 from browser_checks import watch
 from playwright.sync_api import expect
+from portal_steps import heading
 from subscription_journeys import (
     card,
     cents,
@@ -15,7 +16,6 @@ from subscription_journeys import (
     day,
     expect_notice,
     fact,
-    heading,
     invoices,
     new_plan,
     open_subscriptions,

@@ -8,7 +8,9 @@ import re
 
 import httpx
 from browser_checks import watch
+from builders import make_coupon, portal_session_token
 from playwright.sync_api import expect
+from portal_steps import heading
 from subscription_journeys import (
     card,
     cents,
@@ -17,7 +19,6 @@ from subscription_journeys import (
     day,
     expect_notice,
     fact,
-    heading,
     invoices,
     new_plan,
     open_subscriptions,
@@ -107,10 +108,8 @@ def test_cancel_at_period_end_then_keep_the_subscription(page, merchant_site):
 
 def test_accepting_the_retention_offer_discounts_instead_of_cancelling(page, merchant_site):
     site = merchant_site
-    coupon = site.call(
-        "POST",
-        "/coupons",
-        {"name": "Stay 20", "duration": "repeating", "duration_in_months": 3, "percent_off": 20},
+    coupon = make_coupon(
+        site, "Stay 20", duration="repeating", duration_in_months=3, percent_off=20
     )
     configure(site, retention_coupon_id=coupon["id"], cancellation_mode="immediately")
     price = new_plan(site, "Studio", 4000)
@@ -194,15 +193,6 @@ def test_a_product_outside_the_allowed_list_can_still_be_cancelled(page, merchan
     problems.assert_clean()
 
 
-def portal_session(site, customer_id: str) -> str:
-    """A portal session token for the JSON API, by the handoff-code exchange."""
-    body = {"customer_id": customer_id, "destination": "home"}
-    code = site.call("POST", "/customer-portal/access/handoff", body)["code"]
-    return site.call("POST", "/customer-portal/access/handoff/exchange", {"code": code})[
-        "session_token"
-    ]
-
-
 def test_with_cancellations_off_there_is_no_cancel_button_and_the_api_refuses(page, merchant_site):
     site = merchant_site
     configure(site, cancellations_enabled=False, allow_plan_switch=True)
@@ -218,7 +208,7 @@ def test_with_cancellations_off_there_is_no_cancel_button_and_the_api_refuses(pa
     expect(studio.get_by_role("button", name=re.compile("Cancel"))).to_have_count(0)
     assert page.goto(f"/portal/subscriptions/{sub['id']}/cancel").status == 404
 
-    token = portal_session(site, customer["id"])
+    token = portal_session_token(site, customer["id"], destination="home")
     refused = httpx.post(
         f"{site.url}/v1/api/customer-portal/subscriptions/{sub['id']}/cancel",
         json={},

@@ -1,15 +1,20 @@
-"""Helpers for the sign-in tests: a customer, the newest e-mailed link, CSRF scraping,
-and a browser-like walk through request → confirm → continue."""
+"""Helpers for the sign-in tests: a customer, the newest e-mailed link, a browser-like walk
+through request → confirm → continue, timing and race checks. Customers and handoffs come
+from ``builders``, CSRF tokens and hosts from ``browsing``."""
 
 import logging
 import re
 import statistics
 import threading
 import time
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from browsing import csrf_of, on
+from builders import make_customer, patch_config
+from werkzeug.serving import make_server
 
 from portal.models import CustomDomain, LoginToken, OutboxMessage, PortalSession
 from portal.security import sha256_hex
@@ -20,31 +25,30 @@ SID = "__Host-portal_sid"
 EMAIL = "jo@example.com"
 REQUEST_LINK = "/customer-portal/access/request-link"
 CONSUME = "/customer-portal/access/consume"
-HANDOFF = "/customer-portal/access/handoff"
-EXCHANGE = "/customer-portal/access/handoff/exchange"
 SIGN_OUT = "/customer-portal/access/sign-out"
 ME = "/customer-portal/me"
+# What consuming a link or exchanging a handoff code answers.
+SESSION_PAYLOAD = {
+    "session_token",
+    "expires_at",
+    "customer_id",
+    "company_id",
+    "destination",
+    "return_url",
+}
 
 _LINK = re.compile(r"https?://[^\s\"'<>]+/portal/access/[^\s\"'<>]+")
-_CSRF_INPUT = re.compile(
-    r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"'
-)
 
 
 @pytest.fixture(autouse=True)
-def _queue_mail_only(app):
-    """Mail stays in the outbox: tests read links from it, nothing tries SMTP."""
-    app.config["PORTAL_MAIL_IMMEDIATE"] = False
-
-
-def make_customer(merchant, email=EMAIL, first_name="Jo") -> dict:
-    body = {"first_name": first_name, "last_name": "Doe", "email": email}
-    return merchant.ok("POST", "/customer", body, status=201)
+def _mail_stays_queued(queued_mail):
+    """Every test here reads its sign-in links from the outbox."""
 
 
 @pytest.fixture
 def customer(merchant) -> dict:
-    return make_customer(merchant)
+    """Jo Doe, jo@example.com."""
+    return make_customer(merchant, email=EMAIL)
 
 
 def outbox() -> list[OutboxMessage]:
@@ -95,12 +99,6 @@ def login_row(token_or_url: str) -> LoginToken:
     return LoginToken.get(LoginToken.nonce_hash == sha256_hex(payload["n"]))
 
 
-def csrf_of(response) -> str:
-    match = _CSRF_INPUT.search(response.get_data(as_text=True))
-    assert match, "page has no csrf_token input"
-    return match.group(1) or match.group(2)
-
-
 CSRF_VALUE = re.compile(rb'(csrf_token"[^>]*value="|"X-CSRFToken": ")[^"]+')
 
 
@@ -108,11 +106,6 @@ def without_csrf(body: bytes, token: str | None = None) -> bytes:
     """The page with every CSRF token blanked: tokens carry a timestamp, so two pages
     rendered a second apart differ there and nowhere else."""
     return CSRF_VALUE.sub(rb"\1<csrf>", body)
-
-
-def on(host: str) -> dict:
-    """Request kwargs that make the test client talk to ``host`` (cookies follow the host)."""
-    return {"base_url": f"http://{host}"}
 
 
 def request_link(merchant, email=EMAIL, *, key=None, company_id=None, request=None, **extra):
@@ -153,14 +146,8 @@ def session_rows() -> int:
     return PortalSession.select().count()
 
 
-def add_domain(company, hostname: str, verified=True) -> CustomDomain:
-    return CustomDomain.create(
-        company=company, hostname=hostname, verification_token="t" * 32, verified=verified
-    )
-
-
 def use_domain(merchant, domain: CustomDomain) -> None:
-    merchant.ok("PATCH", "/customer-portal-config", {"custom_domain_id": domain.id})
+    patch_config(merchant, custom_domain_id=domain.id)
 
 
 def relax_link_limits(app) -> None:
@@ -217,6 +204,24 @@ class LogRecorder(logging.Handler):
 
     def emit(self, record):
         self.records.append(record)
+
+
+@contextmanager
+def access_logged_server(app):
+    """``app`` served on a free local port while werkzeug's access log lines are recorded;
+    yields (the server's origin, the LogRecorder)."""
+    recorder = LogRecorder()
+    werkzeug_log = logging.getLogger("werkzeug")
+    werkzeug_log.addHandler(recorder)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", recorder
+    finally:
+        server.shutdown()
+        thread.join(10)
+        werkzeug_log.removeHandler(recorder)
 
 
 class HttpBrowser:

@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from builders import make_customer
+from support import add_domain
 
 from portal.models import LoginToken, PortalSession
 
@@ -15,12 +17,11 @@ from .conftest import (
     EMAIL,
     ME,
     REQUEST_LINK,
-    add_domain,
+    SESSION_PAYLOAD,
     assert_same_time,
     fresh_link,
     links_in_outbox,
     login_row,
-    make_customer,
     outbox,
     press_continue,
     relax_link_limits,
@@ -87,7 +88,7 @@ def test_known_and_unknown_addresses_run_the_same_statements(merchant, customer,
 def test_a_key_cannot_request_links_for_another_company(
     client, merchant, other_merchant, customer, kind
 ):
-    make_customer(other_merchant)
+    make_customer(other_merchant, email=EMAIL)
     response = request_link(
         merchant, EMAIL, key=key_of(merchant, kind), company_id=other_merchant.id
     )
@@ -178,14 +179,7 @@ def test_consume_returns_a_bearer_session(client, merchant, customer, destinatio
         response = client.post("/v1/api" + CONSUME, json={"token": token})  # no API key needed
         assert response.status_code == 200
         data = response.get_json()["data"]
-        assert set(data) == {
-            "session_token",
-            "expires_at",
-            "customer_id",
-            "company_id",
-            "destination",
-            "return_url",
-        }
+        assert set(data) == SESSION_PAYLOAD
         assert data["customer_id"] == customer["id"] and data["company_id"] == merchant.id
         assert data["destination"] == destination
         assert data["expires_at"] == "2030-03-04T21:00:00.000Z"

@@ -3,12 +3,13 @@ known customer straight into the hosted portal. Also: no secret of a whole sign-
 (link, handoff, session, keys) reaches a log record."""
 
 import logging
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from werkzeug.serving import make_server
+from browsing import on
+from builders import EXCHANGE, HANDOFF, handoff, make_customer
+from support import add_domain
 
 from portal.models import HandoffCode, Invoice, PortalEvent, PortalSession
 from portal.security import sha256_hex
@@ -16,16 +17,12 @@ from portal.security import sha256_hex
 from .conftest import (
     BASE_URL,
     EMAIL,
-    EXCHANGE,
-    HANDOFF,
     ME,
+    SESSION_PAYLOAD,
     SID,
     HttpBrowser,
-    LogRecorder,
-    add_domain,
+    access_logged_server,
     latest_link,
-    make_customer,
-    on,
     path_of,
     session_cookie,
     session_rows,
@@ -35,10 +32,6 @@ from .conftest import (
 )
 
 START = datetime(2030, 3, 4, 9, 0, 0, tzinfo=UTC)
-
-
-def mint(merchant, customer_id, **extra) -> dict:
-    return merchant.ok("POST", HANDOFF, {"customer_id": customer_id, **extra}, status=201)
 
 
 def follow(client, url):
@@ -53,7 +46,7 @@ def is_invalid_page(response) -> bool:
 
 def test_a_handoff_url_signs_the_customer_in_once(client, merchant, customer):
     with time_machine.travel(START, tick=False):
-        data = mint(merchant, customer["id"])
+        data = handoff(merchant, customer["id"])
         assert data["url"] == f"{BASE_URL}/portal/handoff/{data['code']}"
         assert data["expires_at"] == "2030-03-04T09:05:00.000Z"
         assert len(data["code"]) >= 43
@@ -69,7 +62,7 @@ def test_a_handoff_url_signs_the_customer_in_once(client, merchant, customer):
 
 
 def test_head_does_not_use_the_handoff_up(client, merchant, customer):
-    url = mint(merchant, customer["id"])["url"]
+    url = handoff(merchant, customer["id"])["url"]
     assert client.head(path_of(url)).status_code == 405
     assert HandoffCode.get().used_at is None
     assert follow(client, url).status_code == 303
@@ -89,8 +82,8 @@ def test_a_handoff_lives_five_minutes_or_the_configured_value(
     if minutes:
         app.config["PORTAL_HANDOFF_TTL_MINUTES"] = minutes
     with time_machine.travel(START, tick=False) as clock:
-        web = mint(merchant, customer["id"])
-        api = mint(merchant, customer["id"])
+        web = handoff(merchant, customer["id"])
+        api = handoff(merchant, customer["id"])
         clock.shift(after)
         assert follow(client, web["url"]).status_code == (303 if works else 404)
         exchanged = client.post("/v1/api" + EXCHANGE, json={"code": api["code"]})
@@ -119,13 +112,13 @@ def test_a_handoff_lands_on_its_destination(client, merchant, customer, extra, l
         invoice_id = _invoice_for(merchant, customer["id"])
         extra = {"destination_context": invoice_id}
         lands_on = lands_on.replace("INVOICE", invoice_id)
-    response = follow(client, mint(merchant, customer["id"], **extra)["url"])
+    response = follow(client, handoff(merchant, customer["id"], **extra)["url"])
     assert response.status_code == 303 and response.location == lands_on
     assert client.get(lands_on).status_code == 200
 
 
 def test_an_invoice_destination_of_another_customer_is_refused(client, merchant, customer):
-    other = make_customer(merchant, "max@example.com", "Max")
+    other = make_customer(merchant, "Max", email="max@example.com")
     invoice_id = _invoice_for(merchant, other["id"])
     body = {"customer_id": customer["id"], "destination_context": invoice_id}
     response = merchant.post(HANDOFF, body)
@@ -143,7 +136,10 @@ def test_a_publishable_key_cannot_mint_handoffs(client, merchant, customer):
 
 @pytest.mark.parametrize("which", ["other_company", "unknown"])
 def test_only_customers_of_the_key_company(client, merchant, other_merchant, which):
-    customer_id = make_customer(other_merchant)["id"] if which == "other_company" else "nope"
+    if which == "other_company":
+        customer_id = make_customer(other_merchant, email=EMAIL)["id"]
+    else:
+        customer_id = "nope"
     response = merchant.post(HANDOFF, {"customer_id": customer_id})
     assert response.status_code == 422
     error = response.get_json()["error"]
@@ -161,18 +157,11 @@ def test_bad_handoff_requests_are_422(client, merchant, customer, body):
 
 
 def test_exchange_returns_the_session_payload_once(client, merchant, customer):
-    code = mint(merchant, customer["id"], destination="payment_methods")["code"]
+    code = handoff(merchant, customer["id"], destination="payment_methods")["code"]
     response = client.post("/v1/api" + EXCHANGE, json={"code": code})
     assert response.status_code == 200
     data = response.get_json()["data"]
-    assert set(data) == {
-        "session_token",
-        "expires_at",
-        "customer_id",
-        "company_id",
-        "destination",
-        "return_url",
-    }
+    assert set(data) == SESSION_PAYLOAD
     assert data["customer_id"] == customer["id"] and data["company_id"] == merchant.id
     assert data["destination"] == "payment_methods"
     me = client.get("/v1/api" + ME, headers={"Authorization": f"Bearer {data['session_token']}"})
@@ -191,21 +180,21 @@ def test_exchange_refuses_unknown_codes(client, code, status):
 def test_a_handoff_url_only_works_on_its_companys_host(client, merchant, other_merchant, customer):
     use_domain(merchant, add_domain(merchant.company, "billing.acme.test"))
     add_domain(other_merchant.company, "billing.globex.test")
-    url = mint(merchant, customer["id"])["url"]
+    url = handoff(merchant, customer["id"])["url"]
     assert url.startswith("http://billing.acme.test/portal/handoff/")
     for host in ("billing.globex.test", "portal.test"):
         response = client.get(path_of(url), **on(host))
         assert is_invalid_page(response)
         assert session_cookie(client, host) is None
     assert session_rows() == 0
-    good = mint(merchant, customer["id"])["url"]
+    good = handoff(merchant, customer["id"])["url"]
     assert follow(client, good).status_code == 303
     assert client.get("/portal", **on("billing.acme.test")).status_code == 200
 
 
 def test_a_handoff_replaces_the_session_the_browser_had(client, merchant, customer):
     before = sign_in(client, merchant)
-    follow(client, mint(merchant, customer["id"])["url"])
+    follow(client, handoff(merchant, customer["id"])["url"])
     after = session_cookie(client)
     assert after != before and session_rows() == 1
     replay = client.application.test_client()
@@ -226,8 +215,8 @@ def _full_flow(call, merchant, customer):
     token = page.text.split('name="csrf_token" type="hidden" value="', 1)[1].split('"', 1)[0]
     consumed = call("POST", path_of(url), data={"csrf_token": token})
     assert consumed.status_code == 303
-    handoff = call("POST", "/v1/api" + HANDOFF, json={"customer_id": customer["id"]}, headers=keys)
-    code = handoff.json()["data"]["code"]
+    first = call("POST", "/v1/api" + HANDOFF, json={"customer_id": customer["id"]}, headers=keys)
+    code = first.json()["data"]["code"]
     assert call("GET", f"/portal/handoff/{code}").status_code == 303
     second = call("POST", "/v1/api" + HANDOFF, json={"customer_id": customer["id"]}, headers=keys)
     other_code = second.json()["data"]["code"]
@@ -237,20 +226,10 @@ def _full_flow(call, merchant, customer):
 
 def test_no_secret_reaches_any_log_record(app, merchant, customer, caplog):
     caplog.set_level(logging.DEBUG)
-    recorder = LogRecorder()
-    werkzeug_log = logging.getLogger("werkzeug")
-    werkzeug_log.addHandler(recorder)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        browser = HttpBrowser(f"http://127.0.0.1:{server.server_port}")
+    with access_logged_server(app) as (origin, recorder):
+        browser = HttpBrowser(origin)
         secrets = _full_flow(browser, merchant, customer)
         secrets += [browser.cookies[SID], merchant.secret, merchant.publishable]
-    finally:
-        server.shutdown()
-        thread.join(10)
-        werkzeug_log.removeHandler(recorder)
     # httpx/httpcore are this test's own HTTP client (they log the cookies it receives).
     records = [
         r
@@ -268,19 +247,9 @@ def test_no_secret_reaches_any_log_record(app, merchant, customer, caplog):
 
 @pytest.mark.parametrize("path", ["/merchant/invite/{}", "/portal/confirm-email/{}"])
 def test_invitation_and_email_change_tokens_are_redacted_in_the_access_log(app, path):
-    recorder = LogRecorder()
-    werkzeug_log = logging.getLogger("werkzeug")
-    werkzeug_log.addHandler(recorder)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     secret = "Zq8" + "x" * 40
-    try:
-        HttpBrowser(f"http://127.0.0.1:{server.server_port}")("GET", path.format(secret))
-    finally:
-        server.shutdown()
-        thread.join(10)
-        werkzeug_log.removeHandler(recorder)
+    with access_logged_server(app) as (origin, recorder):
+        HttpBrowser(origin)("GET", path.format(secret))
     lines = [r.getMessage() for r in recorder.records]
     assert any(path.format("[redacted]") in line for line in lines), lines
     assert not any(secret in line for line in lines)

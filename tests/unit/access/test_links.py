@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from browsing import csrf_of
+from builders import make_customer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from itsdangerous import URLSafeTimedSerializer
@@ -21,11 +23,9 @@ from .conftest import (
     CONSUME,
     EMAIL,
     SID,
-    csrf_of,
     fresh_link,
     latest_link,
     login_row,
-    make_customer,
     outbox,
     outbox_ids,
     path_of,
@@ -94,7 +94,7 @@ def test_a_new_link_revokes_the_older_unused_ones(client, merchant, customer):
 
 
 def test_a_link_of_another_customer_is_not_revoked(client, merchant, customer):
-    make_customer(merchant, "max@example.com", "Max")
+    make_customer(merchant, "Max", email="max@example.com")
     mine = fresh_link(merchant)
     fresh_link(merchant, "max@example.com")
     assert press_continue(client, mine).status_code == 303

@@ -11,27 +11,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import redis
 import time_machine
+from browsing import csrf_of, from_ip
+from builders import EXCHANGE
 
 from portal import create_app
 
-from .conftest import (
-    CONSUME,
-    EMAIL,
-    EXCHANGE,
-    csrf_of,
-    fresh_link,
-    outbox,
-    path_of,
-    request_link,
-    token_of,
-)
+from .conftest import CONSUME, EMAIL, fresh_link, outbox, path_of, request_link, token_of
 
 START = datetime(2030, 3, 4, 9, 0, 0, tzinfo=UTC)
 REDIS_URL = "redis://127.0.0.1:6379/15"
-
-
-def from_ip(ip):
-    return {"environ_base": {"REMOTE_ADDR": ip}}
 
 
 def assert_api_429(response):

@@ -6,23 +6,21 @@ from http.cookies import SimpleCookie
 
 import pytest
 import time_machine
+from browsing import csrf_of, on
+from builders import EXCHANGE, handoff, make_customer
+from support import add_domain
 
 from portal.models import PortalEvent, PortalSession
 from portal.security import sha256_hex
 
 from .conftest import (
     CONSUME,
-    EXCHANGE,
-    HANDOFF,
+    EMAIL,
     ME,
     SID,
     SIGN_OUT,
-    add_domain,
-    csrf_of,
     fresh_link,
     host_of,
-    make_customer,
-    on,
     path_of,
     press_continue,
     session_cookie,
@@ -173,7 +171,7 @@ def test_a_cookie_session_is_not_a_bearer_token_and_vice_versa(client, merchant,
 def test_me_returns_the_signed_in_customer_of_that_company(
     client, merchant, other_merchant, customer
 ):
-    make_customer(other_merchant)  # same address at another merchant
+    make_customer(other_merchant, email=EMAIL)  # same address at another merchant
     raw = api_session(merchant)
     data = client.get("/v1/api" + ME, **bearer(raw)).get_json()["data"]
     assert data["customer"]["id"] == customer["id"]
@@ -240,8 +238,8 @@ def test_the_merchant_can_sign_a_customer_out_everywhere(client, merchant, custo
     sign_in(client, merchant)  # a browser session
     raw = api_session(merchant)  # and a Bearer session
     other = make_customer(merchant, email="sam@example.com")
-    theirs = merchant.ok("POST", HANDOFF, {"customer_id": other["id"]}, status=201)
-    unused = merchant.ok("POST", HANDOFF, {"customer_id": customer["id"]}, status=201)
+    theirs = handoff(merchant, other["id"])
+    unused = handoff(merchant, customer["id"])
     link = fresh_link(merchant)
     done = merchant.ok("POST", REVOKE, {"customer_id": customer["id"]})
     assert done == {"customer_id": customer["id"], "sessions_ended": 2}

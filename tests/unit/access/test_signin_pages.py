@@ -2,20 +2,19 @@
 configuration only, custom domains, the host guard and CSRF on every sign-in POST."""
 
 import pytest
+from browsing import csrf_of, on
+from builders import make_customer
+from support import add_domain
 
 from portal.models import LoginToken
 
 from .conftest import (
     BASE_URL,
     EMAIL,
-    add_domain,
     assert_same_time,
-    csrf_of,
     fresh_link,
     latest_link,
     links_in_outbox,
-    make_customer,
-    on,
     outbox,
     outbox_ids,
     path_of,
@@ -256,6 +255,6 @@ def test_a_csrf_token_from_another_browser_is_refused(client, merchant, customer
 
 
 def test_the_same_address_at_another_company_is_another_customer(client, merchant, other_merchant):
-    make_customer(other_merchant)
+    make_customer(other_merchant, email=EMAIL)
     post_sign_in(client, merchant.id, EMAIL)
     assert outbox() == []

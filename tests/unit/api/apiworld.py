@@ -8,6 +8,7 @@ from, the right credentials, and a snapshot of the whole database to prove nothi
 import re
 
 import pytest
+from builders import EXCHANGE, HANDOFF, portal_session_token
 
 import portal.api  # noqa: F401  (importing registers every route)
 from portal.api.registry import ROUTES, RouteSpec
@@ -195,19 +196,10 @@ class World:
     def session_token(self) -> str:
         """A portal session for the world's customer, through the handoff flow."""
         if self._session is None:
-            for rule in (
-                "/customer-portal/access/handoff",
-                "/customer-portal/access/handoff/exchange",
-            ):
+            for rule in (HANDOFF, EXCHANGE):
                 if not has_route("POST", rule):
                     pytest.fail(f"POST {rule} is missing: cannot open a portal session")
-            code = self.merchant.ok(
-                "POST", "/customer-portal/access/handoff", {"customer_id": self.ids["customer"]}
-            )["code"]
-            data = self.merchant.ok(
-                "POST", "/customer-portal/access/handoff/exchange", {"code": code}
-            )
-            self._session = data["session_token"]
+            self._session = portal_session_token(self.merchant, self.ids["customer"])
         return self._session
 
     def headers(self, spec: RouteSpec) -> dict:
@@ -223,6 +215,14 @@ class World:
         return self.merchant.client.open(
             f"/v1/api{path}", method=spec.method, headers=headers, **kwargs
         )
+
+
+def validation_fields(response) -> dict:
+    """The per-field messages of a 422 VALIDATION_ERROR answer."""
+    assert response.status_code == 422, response.get_json()
+    error = response.get_json()["error"]
+    assert error["code"] == "VALIDATION_ERROR"
+    return error["details"]["fields"]
 
 
 def assert_error_envelope(response, status: int | None = None, code: str | None = None) -> dict:

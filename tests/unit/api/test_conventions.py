@@ -6,7 +6,7 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
-from support import Merchant
+from support import Merchant, count_rows
 
 from portal import create_app
 from portal.api.registry import ROUTES
@@ -19,11 +19,6 @@ from .apiworld import CUSTOMER, UNSAFE, World, assert_error_envelope, path_for, 
 
 ISO_MS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
 API = "/v1/api"
-
-
-def count(model) -> int:
-    with db.connection_context():
-        return model.select().count()
 
 
 def assert_recent(timestamp: str) -> None:
@@ -92,7 +87,7 @@ def test_publishable_key_cannot_use_secret_routes(merchant):
     response = merchant.post("/customer", CUSTOMER, key=merchant.publishable)
     assert_error_envelope(response, 403, "PERMISSION_DENIED")
     assert_error_envelope(merchant.get("/customer", key=merchant.publishable), 403)
-    assert count(Customer) == 0
+    assert count_rows(Customer) == 0
 
 
 @pytest.mark.parametrize("kind", ["secret", "publishable"])
@@ -142,7 +137,7 @@ def test_trailing_slash_works_without_redirect(merchant):
 def test_non_json_body_is_415(merchant, data, content_type):
     response = merchant.post("/customer", data=data, content_type=content_type)
     assert_error_envelope(response, 415)
-    assert count(Customer) == 0
+    assert count_rows(Customer) == 0
 
 
 def test_bodyless_delete_with_json_content_type(merchant):
@@ -220,7 +215,7 @@ def test_exceeding_the_rate_limit_is_429(limited):
     assert_error_envelope(refused, 429, "RATE_LIMITED")
     assert int(refused.headers["Retry-After"]) >= 1
     assert refused.headers["RateLimit-Limit"] == "3"
-    assert count(Customer) == 0
+    assert count_rows(Customer) == 0
     assert other.get("/customer").status_code == 200  # each key has its own budget
 
 
@@ -244,7 +239,7 @@ def test_cookies_never_authenticate(client, merchant):
     assert_error_envelope(client.get(f"{API}/customer"), 401, "AUTHENTICATION_REQUIRED")
     response = client.post(f"{API}/customer", json=CUSTOMER)
     assert_error_envelope(response, 401, "AUTHENTICATION_REQUIRED")
-    assert count(Customer) == 0
+    assert count_rows(Customer) == 0
 
 
 def test_api_sets_no_cookies(merchant):
@@ -264,7 +259,7 @@ def test_replay_returns_the_first_response(merchant):
     assert again.get_data() == first.get_data()
     assert again.headers["Idempotent-Replayed"] == "true"
     assert "Idempotent-Replayed" not in first.headers
-    assert count(Customer) == 1
+    assert count_rows(Customer) == 1
 
 
 @pytest.mark.parametrize(
@@ -280,7 +275,7 @@ def test_same_key_with_another_request_is_409(merchant, method, path, body):
     assert merchant.post("/customer", CUSTOMER, headers=headers).status_code == 201
     response = merchant.call(method, path, body, headers=headers)
     assert_error_envelope(response, 409, "IDEMPOTENCY_KEY_REUSED")
-    assert count(Customer) == 1
+    assert count_rows(Customer) == 1
 
 
 @pytest.mark.parametrize(("length", "status"), [(255, 201), (256, 400), (5000, 400)])
@@ -289,7 +284,7 @@ def test_idempotency_key_length(merchant, length, status):
     assert response.status_code == status
     if status == 400:
         assert_error_envelope(response)
-    assert count(Customer) == (1 if status == 201 else 0)
+    assert count_rows(Customer) == (1 if status == 201 else 0)
 
 
 def test_idempotency_keys_are_scoped_per_company(merchant, other_merchant):
@@ -298,7 +293,7 @@ def test_idempotency_keys_are_scoped_per_company(merchant, other_merchant):
     theirs = other_merchant.ok("POST", "/customer", CUSTOMER, headers=headers)
     assert mine["id"] != theirs["id"]
     assert (mine["company_id"], theirs["company_id"]) == (merchant.id, other_merchant.id)
-    assert count(Customer) == 2
+    assert count_rows(Customer) == 2
 
 
 def test_racing_requests_with_one_key_create_once(app, merchant):
@@ -324,5 +319,5 @@ def test_racing_requests_with_one_key_create_once(app, merchant):
     assert set(statuses) <= {201, 409}, statuses
     created = {r.get_data() for r in results if r.status_code == 201}
     assert len(created) == 1, "every 201 must be the same response, replayed"
-    assert count(Customer) == 1
-    assert count(IdempotencyRecord) == 1
+    assert count_rows(Customer) == 1
+    assert count_rows(IdempotencyRecord) == 1

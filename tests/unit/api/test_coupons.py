@@ -4,27 +4,18 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from support import count_rows, stored_subscription
 
 from portal.api import schemas
 from portal.billing.money import MAX_AMOUNT
 from portal.billing.subscriptions import active_coupons
 from portal.db import db
-from portal.models import ApiKey, Coupon, Customer, Discount, Subscription, utcnow
+from portal.models import ApiKey, Coupon, Customer, Discount, utcnow
 from portal.timefmt import iso
 
+from .apiworld import validation_fields
+
 PERCENT = {"name": "Spring", "duration": "once", "percent_off": 25}
-
-
-def count(model) -> int:
-    with db.connection_context():
-        return model.select().count()
-
-
-def fields_of(response) -> dict:
-    assert response.status_code == 422, response.get_json()
-    error = response.get_json()["error"]
-    assert error["code"] == "VALIDATION_ERROR"
-    return error["details"]["fields"]
 
 
 def create_coupon(merchant, **fields) -> dict:
@@ -122,12 +113,14 @@ def test_redeem_by_is_stored_in_utc(merchant, redeem_by, stored):
 )
 def test_create_coupon_rejects_bad_fields(merchant, body, field):
     payload = {k: v for k, v in {**PERCENT, **body}.items() if v is not None}
-    assert field in fields_of(merchant.post("/coupons", payload))
-    assert count(Coupon) == 0
+    assert field in validation_fields(merchant.post("/coupons", payload))
+    assert count_rows(Coupon) == 0
 
 
 def test_redeem_by_now_is_not_the_future(merchant):
-    assert "redeem_by" in fields_of(merchant.post("/coupons", {**PERCENT, "redeem_by": in_days(0)}))
+    assert "redeem_by" in validation_fields(
+        merchant.post("/coupons", {**PERCENT, "redeem_by": in_days(0)})
+    )
 
 
 # ---- list and retrieve --------------------------------------------------------------------
@@ -185,7 +178,7 @@ def test_patch_changes_name_and_metadata(merchant, coupon):
 def test_patch_refuses_discount_terms(merchant, coupon, body):
     response = merchant.patch(f"/coupons/{coupon['id']}", body)
     frozen = next(name for name in body if name != "name")
-    assert "Only name and metadata" in fields_of(response)[frozen]
+    assert "Only name and metadata" in validation_fields(response)[frozen]
     assert merchant.ok("GET", f"/coupons/{coupon['id']}") == coupon
 
 
@@ -199,7 +192,7 @@ def test_patch_refuses_discount_terms(merchant, coupon, body):
     ],
 )
 def test_patch_rejects_bad_fields(merchant, coupon, body, field):
-    assert field in fields_of(merchant.patch(f"/coupons/{coupon['id']}", body))
+    assert field in validation_fields(merchant.patch(f"/coupons/{coupon['id']}", body))
     assert merchant.ok("GET", f"/coupons/{coupon['id']}") == coupon
 
 
@@ -234,15 +227,7 @@ def test_existing_discount_survives_delete(merchant, coupon):
     now = utcnow()
     with db.connection_context():
         customer = Customer.create(company=merchant.company, first_name="A", last_name="B")
-        sub = Subscription.create(
-            company=merchant.company,
-            customer=customer,
-            status="active",
-            currency="USD",
-            current_period_start=now,
-            current_period_end=now + timedelta(days=30),
-            billing_cycle_anchor=now,
-        )
+        sub = stored_subscription(merchant.company, customer, now=now)
         Discount.create(company=merchant.company, subscription=sub, coupon=coupon["id"], start=now)
     merchant.ok("DELETE", f"/coupons/{coupon['id']}")
     with db.connection_context():
@@ -282,13 +267,13 @@ def test_idempotent_create(merchant):
     again = merchant.post("/coupons", PERCENT, headers=headers)
     assert first.status_code == again.status_code == 201
     assert again.get_json() == first.get_json()
-    assert count(Coupon) == 1
+    assert count_rows(Coupon) == 1
     reused = merchant.post("/coupons", {**PERCENT, "percent_off": 30}, headers=headers)
     assert (reused.status_code, reused.get_json()["error"]["code"]) == (
         409,
         "IDEMPOTENCY_KEY_REUSED",
     )
-    assert count(Coupon) == 1
+    assert count_rows(Coupon) == 1
 
 
 def test_idempotent_patch_and_delete(merchant, coupon):

@@ -4,6 +4,8 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from builders import add_payment_method, make_customer
+from support import add_domain, count_rows, stored_subscription
 
 from portal.api import schemas
 from portal.api.invoices import InvoicePdf
@@ -20,23 +22,18 @@ from portal.models import (
     utcnow,
 )
 
+from .apiworld import validation_fields
+
 # Every test gets its own sandbox gateway (charges and refunds it saw start empty).
 pytestmark = pytest.mark.usefixtures("gateway")
 
 
-def count(model) -> int:
-    with db.connection_context():
-        return model.select().count()
-
-
 def new_customer(merchant, **fields) -> str:
-    body = {"first_name": "Ada", "last_name": "Lovelace", **fields}
-    return merchant.ok("POST", "/customer", body, status=201)["id"]
+    return make_customer(merchant, **{"first_name": "Ada", "last_name": "Lovelace", **fields})["id"]
 
 
 def attach(merchant, customer_id, source="tok_visa") -> str:
-    body = {"type": "PAYMENT_CARD", "identityId": customer_id, "tokenId": source}
-    return merchant.ok("POST", "/payment", body, status=201)["id"]
+    return add_payment_method(merchant, customer_id, source)["id"]
 
 
 def make_invoice(customer_id, *amounts, subscription_id=None, now=None) -> str:
@@ -55,25 +52,9 @@ def make_invoice(customer_id, *amounts, subscription_id=None, now=None) -> str:
 
 
 def make_subscription(customer_id, method_id=None) -> str:
-    now = utcnow()
     with db.connection_context():
         customer = Customer.get_by_id(customer_id)
-        return Subscription.create(
-            company=customer.company_id,
-            customer=customer,
-            payment_method=method_id,
-            status="active",
-            currency="USD",
-            current_period_start=now,
-            current_period_end=now + timedelta(days=30),
-            billing_cycle_anchor=now,
-        ).id
-
-
-def fields_of(response) -> dict:
-    assert response.status_code == 422, response.get_json()
-    assert response.get_json()["error"]["code"] == "VALIDATION_ERROR"
-    return response.get_json()["error"]["details"]["fields"]
+        return stored_subscription(customer.company_id, customer, method_id).id
 
 
 def error_code(response, status) -> str:
@@ -157,7 +138,7 @@ def test_list_filters(merchant, customer_id):
     ],
 )
 def test_list_query_errors(merchant, query, field):
-    assert field in fields_of(merchant.get(f"/invoices?{query}"))
+    assert field in validation_fields(merchant.get(f"/invoices?{query}"))
 
 
 def _count_queries(monkeypatch, merchant, path) -> int:
@@ -264,7 +245,7 @@ def test_pay_with_the_customer_default(merchant, customer_id, invoice_id, gatewa
     assert [(c[1], c[2]) for c in gateway.charge_calls] == [(1500, "USD")]
     again = merchant.post(f"/invoices/{invoice_id}/pay")
     assert error_code(again, 409) == "CONFLICT"
-    assert count(Charge) == 1
+    assert count_rows(Charge) == 1
 
 
 def test_pay_prefers_the_subscription_method(merchant, customer_id):
@@ -295,7 +276,7 @@ def test_declined_payment_is_kept_and_shows_past_due(merchant, customer_id, invo
     good = attach(merchant, customer_id)
     data = merchant.ok("POST", f"/invoices/{invoice_id}/pay", {"instrument_id": good})
     assert data["status"] == "PAID"
-    assert count(Charge) == 2 and len(gateway.charge_calls) == 2
+    assert count_rows(Charge) == 2 and len(gateway.charge_calls) == 2
 
 
 @pytest.mark.parametrize("source", ["tok_visa", "tok_chargeDeclined"])
@@ -309,7 +290,7 @@ def test_pay_replays_with_the_same_idempotency_key(
     assert first.status_code == again.status_code == (200 if source == "tok_visa" else 402)
     assert again.get_json() == first.get_json()
     assert again.headers["Idempotent-Replayed"] == "true"
-    assert count(Charge) == 1 and len(gateway.charge_calls) == 1
+    assert count_rows(Charge) == 1 and len(gateway.charge_calls) == 1
     reused = merchant.post(
         f"/invoices/{invoice_id}/pay", {"instrument_id": "other"}, headers=headers
     )
@@ -320,7 +301,7 @@ def test_pay_field_errors_change_nothing(merchant, other_merchant, customer_id, 
     stranger_card = attach(merchant, new_customer(merchant, first_name="Sam"))
     foreign_card = attach(other_merchant, new_customer(other_merchant))
     path = f"/invoices/{invoice_id}/pay"
-    assert set(fields_of(merchant.post(path))) == {"instrument_id"}  # no method at all
+    assert set(validation_fields(merchant.post(path))) == {"instrument_id"}  # no method at all
     for body, field in [
         ({"instrument_id": stranger_card}, "instrument_id"),
         ({"instrument_id": foreign_card}, "instrument_id"),
@@ -329,8 +310,8 @@ def test_pay_field_errors_change_nothing(merchant, other_merchant, customer_id, 
         ({"instrument_id": ""}, "instrument_id"),
         ({"amount": 1}, "amount"),
     ]:
-        assert field in fields_of(merchant.post(path, body))
-    assert count(Charge) == 0
+        assert field in validation_fields(merchant.post(path, body))
+    assert count_rows(Charge) == 0
     assert merchant.ok("GET", f"/invoices/{invoice_id}")["status"] == "OPEN"
 
 
@@ -354,7 +335,9 @@ def test_void_open_only(merchant, customer_id, invoice_id):
 
 
 def test_void_refuses_a_body(merchant, invoice_id):
-    assert "reason" in fields_of(merchant.post(f"/invoices/{invoice_id}/void", {"reason": "x"}))
+    assert "reason" in validation_fields(
+        merchant.post(f"/invoices/{invoice_id}/void", {"reason": "x"})
+    )
     assert merchant.ok("GET", f"/invoices/{invoice_id}")["status"] == "OPEN"
 
 
@@ -402,7 +385,7 @@ def test_auth_is_required(merchant, invoice_id, method, path):
     with db.connection_context():
         ApiKey.update(revoked_at=utcnow()).where(ApiKey.key_type == "secret").execute()
     assert error_code(merchant.call(method, path), 401) == "INVALID_API_KEY"
-    assert count(IdempotencyRecord) == 0
+    assert count_rows(IdempotencyRecord) == 0
     with db.connection_context():
         assert Invoice.get_by_id(invoice_id).status == "OPEN"
 
@@ -426,15 +409,9 @@ def test_official_client(app, merchant, customer_id, invoice_id):
 
 
 def test_with_a_portal_domain_every_invoice_link_uses_it(merchant, customer_id):
-    from portal.models import CustomDomain
 
     with db.connection_context():
-        domain = CustomDomain.create(
-            company=merchant.id,
-            hostname="billing.acme.test",
-            verification_token="t",
-            verified=True,
-        )
+        domain = add_domain(merchant.id, "billing.acme.test")
     merchant.ok("PATCH", "/customer-portal-config", {"custom_domain_id": domain.id})
     invoice_id = make_invoice(customer_id, 1000)
     one = merchant.ok("GET", f"/invoices/{invoice_id}")

@@ -1,25 +1,22 @@
 """Payment instruments API: POST /payment, GET|PATCH /payment/:id."""
 
-from datetime import timedelta
-
 import httpx
 import pytest
+from builders import make_customer
+from support import count_rows, stored_subscription
 
 from portal.api import schemas
 from portal.db import db
 from portal.models import ApiKey, IdempotencyRecord, PaymentMethod, Subscription, utcnow
 
+from .apiworld import validation_fields
+
 # Every test gets its own sandbox gateway (charges and refunds it saw start empty).
 pytestmark = pytest.mark.usefixtures("gateway")
 
 
-def count(model) -> int:
-    with db.connection_context():
-        return model.select().count()
-
-
 def new_customer(merchant) -> str:
-    return merchant.ok("POST", "/customer", {"first_name": "Ada", "last_name": "L"})["id"]
+    return make_customer(merchant, "Ada", "L")["id"]
 
 
 def attach(merchant, customer_id, source="tok_visa", kind="PAYMENT_CARD", **extra) -> dict:
@@ -28,27 +25,10 @@ def attach(merchant, customer_id, source="tok_visa", kind="PAYMENT_CARD", **extr
     return schemas.PaymentInstrument.model_validate(data).model_dump()
 
 
-def fields_of(response) -> dict:
-    assert response.status_code == 422, response.get_json()
-    error = response.get_json()["error"]
-    assert error["code"] == "VALIDATION_ERROR"
-    return error["details"]["fields"]
-
-
 def live_subscription(customer_id, method_id):
     with db.connection_context():
         method = PaymentMethod.get_by_id(method_id)
-        now = utcnow()
-        Subscription.create(
-            company=method.company_id,
-            customer=customer_id,
-            payment_method=method,
-            status="active",
-            currency="USD",
-            current_period_start=now,
-            current_period_end=now + timedelta(days=30),
-            billing_cycle_anchor=now,
-        )
+        stored_subscription(method.company_id, customer_id, method)
 
 
 @pytest.fixture
@@ -147,17 +127,17 @@ def test_create_field_errors_change_nothing(merchant, customer_id, changes, fiel
     body = {**BASE, "identityId": customer_id, **changes}
     body = {k: v for k, v in body.items() if v is not None or k == "name"}
     response = merchant.post("/payment", body)
-    assert field in fields_of(response)
+    assert field in validation_fields(response)
     assert "4242424242424242" not in response.get_data(as_text=True)
-    assert count(PaymentMethod) == 0
+    assert count_rows(PaymentMethod) == 0
 
 
 @pytest.mark.parametrize("owner", ["nobody", "other"])
 def test_create_for_unknown_or_foreign_customer(merchant, other_merchant, owner):
     identity = new_customer(other_merchant) if owner == "other" else "missing"
     response = merchant.post("/payment", {**BASE, "identityId": identity})
-    assert set(fields_of(response)) == {"identityId"}
-    assert count(PaymentMethod) == 0
+    assert set(validation_fields(response)) == {"identityId"}
+    assert count_rows(PaymentMethod) == 0
 
 
 def test_create_is_idempotent(merchant, customer_id):
@@ -171,7 +151,7 @@ def test_create_is_idempotent(merchant, customer_id):
     other = merchant.post("/payment", {**body, "name": "Other"}, headers=headers)
     assert other.status_code == 409
     assert other.get_json()["error"]["code"] == "IDEMPOTENCY_KEY_REUSED"
-    assert count(PaymentMethod) == 1
+    assert count_rows(PaymentMethod) == 1
 
 
 # ---- update -------------------------------------------------------------------------------
@@ -248,7 +228,7 @@ def test_a_disabled_method_cannot_become_default(merchant, customer_id, card):
     ],
 )
 def test_update_field_errors_change_nothing(merchant, card, body, field):
-    assert field in fields_of(merchant.patch(f"/payment/{card['id']}", body))
+    assert field in validation_fields(merchant.patch(f"/payment/{card['id']}", body))
     assert merchant.ok("GET", f"/payment/{card['id']}") == card
 
 
@@ -293,7 +273,7 @@ def test_auth_is_required(merchant, card, method, path, body):
     with db.connection_context():
         ApiKey.update(revoked_at=utcnow()).where(ApiKey.key_type == "secret").execute()
     assert merchant.call(method, path, body).status_code == 401
-    assert count(PaymentMethod) == 1 and count(IdempotencyRecord) == 0
+    assert count_rows(PaymentMethod) == 1 and count_rows(IdempotencyRecord) == 0
 
 
 def test_official_client_creates_and_updates(app, merchant, customer_id):

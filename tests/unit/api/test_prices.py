@@ -2,22 +2,13 @@
 
 import httpx
 import pytest
+from support import count_rows
 
 from portal.api import schemas
 from portal.db import db
 from portal.models import ApiKey, Price, utcnow
 
-
-def count(model) -> int:
-    with db.connection_context():
-        return model.select().count()
-
-
-def fields_of(response) -> dict:
-    assert response.status_code == 422, response.get_json()
-    error = response.get_json()["error"]
-    assert error["code"] == "VALIDATION_ERROR"
-    return error["details"]["fields"]
+from .apiworld import validation_fields
 
 
 def new_product(merchant, name="Pro plan") -> dict:
@@ -111,16 +102,16 @@ def test_inactive_first_price_is_not_the_default(merchant, product):
 def test_create_price_rejects_bad_fields(merchant, product, fields, field):
     body = {"product_id": product["id"], "currency": "usd", "unit_amount": 1500, **fields}
     body = {k: v for k, v in body.items() if v is not None}
-    assert field in fields_of(merchant.post("/product-prices", body))
-    assert count(Price) == 0
+    assert field in validation_fields(merchant.post("/product-prices", body))
+    assert count_rows(Price) == 0
     assert merchant.ok("GET", f"/products/{product['id']}")["default_price_id"] is None
 
 
 def test_create_price_for_other_merchants_product_names_the_field(merchant, other_merchant):
     theirs = new_product(other_merchant)
     body = {"product_id": theirs["id"], "currency": "usd", "unit_amount": 1}
-    assert "product_id" in fields_of(merchant.post("/product-prices", body))
-    assert count(Price) == 0
+    assert "product_id" in validation_fields(merchant.post("/product-prices", body))
+    assert count_rows(Price) == 0
 
 
 # ---- list and retrieve --------------------------------------------------------------------
@@ -182,7 +173,7 @@ def test_patch_changes_active_description_metadata(merchant, price):
 )
 def test_patch_refuses_to_change_terms(merchant, price, body):
     response = merchant.patch(f"/product-prices/{price['id']}", body)
-    fields = fields_of(response)
+    fields = validation_fields(response)
     frozen = next(name for name in body if name != "description")
     assert "never change after creation" in fields[frozen]
     assert "never change after creation" in response.get_json()["error"]["message"]
@@ -200,7 +191,7 @@ def test_patch_refuses_to_change_terms(merchant, price, body):
     ],
 )
 def test_patch_rejects_bad_fields(merchant, price, body, field):
-    assert field in fields_of(merchant.patch(f"/product-prices/{price['id']}", body))
+    assert field in validation_fields(merchant.patch(f"/product-prices/{price['id']}", body))
     assert merchant.ok("GET", f"/product-prices/{price['id']}") == price
 
 
@@ -218,7 +209,7 @@ def test_deactivating_the_default_price_clears_it(merchant, product, price, how)
 
 
 def test_archive_refuses_fields_and_foreign_prices(merchant, other_merchant, price):
-    assert "active" in fields_of(
+    assert "active" in validation_fields(
         merchant.patch(f"/product-prices/{price['id']}/archive", {"active": True})
     )
     theirs = create_price(other_merchant, new_product(other_merchant)["id"])
@@ -263,13 +254,13 @@ def test_idempotent_create(merchant, product):
     again = merchant.post("/product-prices", body, headers=headers)
     assert first.status_code == again.status_code == 201
     assert again.get_json() == first.get_json()
-    assert count(Price) == 1
+    assert count_rows(Price) == 1
     reused = merchant.post("/product-prices", {**body, "unit_amount": 800}, headers=headers)
     assert (reused.status_code, reused.get_json()["error"]["code"]) == (
         409,
         "IDEMPOTENCY_KEY_REUSED",
     )
-    assert count(Price) == 1
+    assert count_rows(Price) == 1
 
 
 @pytest.mark.parametrize(

@@ -4,15 +4,13 @@ import logging
 
 import httpx
 import pytest
+from support import count_rows
 
 from portal.api import schemas
 from portal.db import db
 from portal.models import ApiKey, Product, utcnow
 
-
-def count(model) -> int:
-    with db.connection_context():
-        return model.select().count()
+from .apiworld import validation_fields
 
 
 def create_product(merchant, **fields) -> dict:
@@ -23,13 +21,6 @@ def create_product(merchant, **fields) -> dict:
 def create_price(merchant, product_id, **fields) -> dict:
     body = {"product_id": product_id, "currency": "usd", "unit_amount": 1500, **fields}
     return merchant.ok("POST", "/product-prices", body, status=201)
-
-
-def fields_of(response) -> dict:
-    assert response.status_code == 422, response.get_json()
-    error = response.get_json()["error"]
-    assert error["code"] == "VALIDATION_ERROR"
-    return error["details"]["fields"]
 
 
 @pytest.fixture
@@ -67,8 +58,8 @@ def test_create_product_returns_it_with_defaults(merchant):
     ],
 )
 def test_create_product_rejects_bad_fields(merchant, body, field):
-    assert field in fields_of(merchant.post("/products", body))
-    assert count(Product) == 0
+    assert field in validation_fields(merchant.post("/products", body))
+    assert count_rows(Product) == 0
 
 
 def test_create_product_refuses_non_json(merchant):
@@ -76,7 +67,7 @@ def test_create_product_refuses_non_json(merchant):
         "POST", "/products", data="name=A", headers={"Content-Type": "text/plain"}
     )
     assert response.status_code == 415
-    assert count(Product) == 0
+    assert count_rows(Product) == 0
 
 
 # ---- list ---------------------------------------------------------------------------------
@@ -200,7 +191,7 @@ def test_patch_refuses_foreign_default_price(merchant, other_merchant, product, 
     else:
         price_id = "no-such-price"
     response = merchant.patch(f"/products/{product['id']}", {"default_price_id": price_id})
-    assert "default_price_id" in fields_of(response)
+    assert "default_price_id" in validation_fields(response)
     assert merchant.ok("GET", f"/products/{product['id']}")["default_price_id"] is None
 
 
@@ -217,7 +208,7 @@ def test_patch_refuses_foreign_default_price(merchant, other_merchant, product, 
     ],
 )
 def test_patch_rejects_bad_fields(merchant, product, body, field):
-    assert field in fields_of(merchant.patch(f"/products/{product['id']}", body))
+    assert field in validation_fields(merchant.patch(f"/products/{product['id']}", body))
     assert merchant.ok("GET", f"/products/{product['id']}") == product
 
 
@@ -237,7 +228,9 @@ def test_archive_deactivates(merchant, other_merchant, product):
 
 
 def test_archive_refuses_fields(merchant, product):
-    assert "name" in fields_of(merchant.patch(f"/products/{product['id']}/archive", {"name": "x"}))
+    assert "name" in validation_fields(
+        merchant.patch(f"/products/{product['id']}/archive", {"name": "x"})
+    )
     assert merchant.ok("GET", f"/products/{product['id']}")["active"] is True
 
 
@@ -271,7 +264,7 @@ def test_routes_need_a_live_secret_key(client, merchant, product, method, path, 
     revoked = merchant.call(method, path.format(id=product["id"]), body)
     assert revoked.status_code == 401
     assert revoked.get_json()["error"]["code"] == "INVALID_API_KEY"
-    assert count(Product) == 1
+    assert count_rows(Product) == 1
     with db.connection_context():
         stored = Product.get_by_id(product["id"])
     assert (stored.name, stored.active) == ("Pro plan", True)
@@ -294,13 +287,13 @@ def test_idempotency_key_replays_and_guards(merchant, product, method, path, bod
     merchant.ok("PATCH", f"/products/{product['id']}", {"name": "Changed", "active": True})
     again = merchant.call(method, path, body, headers=headers)
     assert (again.status_code, again.get_json()) == (first.status_code, first.get_json())
-    assert count(Product) == (2 if method == "POST" else 1)
+    assert count_rows(Product) == (2 if method == "POST" else 1)
     current = merchant.ok("GET", f"/products/{product['id']}")
     assert (current["name"], current["active"]) == ("Changed", True)
     reused = merchant.call(method, path, other_body, headers=headers)
     assert reused.status_code == 409
     assert reused.get_json()["error"]["code"] == "IDEMPOTENCY_KEY_REUSED"
-    assert count(Product) == (2 if method == "POST" else 1)
+    assert count_rows(Product) == (2 if method == "POST" else 1)
 
 
 @pytest.mark.parametrize(
@@ -318,7 +311,7 @@ def test_nul_characters_are_refused_not_crashed_on(merchant, method, path, body)
     response = merchant.call(method, path, body)
     assert response.status_code in (400, 404, 422)
     assert response.get_json()["success"] is False
-    assert count(Product) == 0
+    assert count_rows(Product) == 0
 
 
 def test_trailing_slash_works(merchant):

@@ -1,40 +1,18 @@
 """The subscriptions API: create, list, read, change (with proration), cancel, resume, and
 the proration preview, which must quote exactly what PATCH then bills."""
 
-from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import httpx
 import pytest
-import time_machine
-from support import customer_credit
+from support import JAN11, count_rows, customer_credit, stored_price
 
 from portal.api.schemas import Subscription as SubscriptionShape
-from portal.api.subscriptions import ProrationPreview, render_many
+from portal.api.subscription_bodies import ProrationPreview
+from portal.api.subscriptions import render_many
 from portal.billing.instruments import add_instrument
 from portal.db import db
-from portal.models import Charge, Customer, Invoice, Price, Product, Subscription
-
-JAN1 = datetime(2026, 1, 1, tzinfo=UTC)
-JAN11 = datetime(2026, 1, 11, tzinfo=UTC)  # 21 of 31 days left
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(JAN1, tick=False) as traveller:
-        yield traveller
-
-
-def make_price(company, name, amount, interval="month", **extra):
-    product = Product.create(company=company, name=name)
-    values = {"type": "recurring", "currency": "USD", "interval_count": 1, "active": True}
-    return Price.create(
-        company=company,
-        product=product,
-        unit_amount=amount,
-        interval=interval,
-        **{**values, **extra},
-    ).id
+from portal.models import Charge, Customer, Invoice, Subscription
 
 
 def build_shop(merchant) -> SimpleNamespace:
@@ -46,10 +24,10 @@ def build_shop(merchant) -> SimpleNamespace:
             customer=customer.id,
             card=add_instrument(customer, "tok_visa").id,
             other_card=add_instrument(other, "tok_visa").id,
-            basic=make_price(company, "Basic", 1000),
-            pro=make_price(company, "Pro", 3000),
-            yearly=make_price(company, "Basic yearly", 10000, "year"),
-            one_time=make_price(company, "Setup", 5000, None, type="one_time"),
+            basic=stored_price(company, "Basic", 1000).id,
+            pro=stored_price(company, "Pro", 3000).id,
+            yearly=stored_price(company, "Basic yearly", 10000, "year").id,
+            one_time=stored_price(company, "Setup", 5000, None, type="one_time").id,
         )
 
 
@@ -61,11 +39,6 @@ def shop(merchant, clock):
 def subscribe(merchant, shop, price=None, **extra):
     body = {"identity_id": shop.customer, "items": [{"price_id": price or shop.basic}], **extra}
     return merchant.ok("POST", "/subscriptions", body, status=201)
-
-
-def count(model) -> int:
-    with db.connection_context():
-        return model.select().count()
 
 
 def resolve(shop, value):
@@ -131,7 +104,7 @@ def test_a_declined_card_gives_an_incomplete_subscription(merchant, shop):
 def test_create_validation_names_the_field_and_changes_nothing(merchant, shop, change, field):
     body = {"identity_id": shop.customer, "items": [{"price_id": shop.basic}], **change}
     assert field in fields_of(merchant.post("/subscriptions", resolve(shop, body)))
-    assert count(Subscription) == count(Invoice) == 0
+    assert count_rows(Subscription) == count_rows(Invoice) == 0
 
 
 def test_ids_of_another_company_are_unknown(merchant, other_merchant, shop):
@@ -163,7 +136,7 @@ def test_keys_are_required_and_must_be_secret(merchant, shop):
     assert merchant.get("/subscriptions", key=merchant.publishable).status_code == 403
     body = {"identity_id": shop.customer, "items": [{"price_id": shop.basic}]}
     assert merchant.post("/subscriptions", body, key=merchant.publishable).status_code == 403
-    assert count(Subscription) == 0
+    assert count_rows(Subscription) == 0
 
 
 def test_list_filters_and_pages(merchant, shop):
@@ -190,7 +163,7 @@ def test_idempotent_create_replays_and_refuses_a_different_body(merchant, shop):
     first = merchant.post("/subscriptions", body, headers=headers)
     again = merchant.post("/subscriptions", body, headers=headers)
     assert (again.status_code, again.get_json()) == (first.status_code, first.get_json())
-    assert count(Subscription) == count(Charge) == 1
+    assert count_rows(Subscription) == count_rows(Charge) == 1
     other = {**body, "metadata": {"x": "y"}}
     reused = merchant.post("/subscriptions", other, headers=headers)
     assert (reused.status_code, reused.get_json()["error"]["code"]) == (

@@ -1,31 +1,13 @@
-"""Shared fixtures of the billing-core tests: an app and database context, and a shop (a
-company's customer with a card and four recurring prices). ``gateway`` is in tests/conftest.py."""
+"""The billing-core tests' shop: a company's customer with a card and four recurring prices.
+``gateway`` is in tests/conftest.py, ``ctx`` (app and database context) in tests/unit."""
 
 from types import SimpleNamespace
 
 import pytest
+from support import stored_price
 
 from portal.billing.instruments import add_instrument
-from portal.db import db
-from portal.models import Customer, Price, Product
-
-
-@pytest.fixture
-def ctx(app):
-    with app.app_context(), db.connection_context():
-        yield
-
-
-def make_price(company, name, amount, interval="month", **extra):
-    product = Product.create(company=company, name=name)
-    values = {"type": "recurring", "currency": "USD", "interval_count": 1, "active": True}
-    return Price.create(
-        company=company,
-        product=product,
-        unit_amount=amount,
-        interval=interval,
-        **{**values, **extra},
-    )
+from portal.models import Customer
 
 
 @pytest.fixture
@@ -36,9 +18,9 @@ def shop(ctx, merchant, gateway):
         company=company,
         customer=customer,
         card=add_instrument(customer, "tok_visa"),
-        basic=make_price(company, "Basic", 1000),
-        pro=make_price(company, "Pro", 3000),
-        basic_y=make_price(company, "Basic", 10000, "year"),
-        pro_y=make_price(company, "Pro", 30000, "year"),
+        basic=stored_price(company, "Basic", 1000),
+        pro=stored_price(company, "Pro", 3000),
+        basic_y=stored_price(company, "Basic", 10000, "year"),
+        pro_y=stored_price(company, "Pro", 30000, "year"),
         gateway=gateway,
     )

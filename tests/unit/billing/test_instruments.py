@@ -2,6 +2,7 @@
 fingerprint) is stored once per customer while it is enabled, whichever route adds it."""
 
 import pytest
+from builders import make_customer
 
 from portal.billing.instruments import add_instrument, remove, set_enabled
 from portal.db import db
@@ -93,8 +94,7 @@ def test_a_refused_token_type_is_named_before_the_duplicate(customer):
 
 
 def api_customer(merchant) -> str:
-    body = {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com"}
-    return merchant.ok("POST", "/customer", body, status=201)["id"]
+    return make_customer(merchant, "Ada", "Lovelace", email="ada@example.com")["id"]
 
 
 def stored(customer_id: str) -> list[str]:

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from support import stored_subscription
 
 from portal.billing.instruments import add_instrument, set_enabled
 from portal.billing.invoices import (
@@ -36,17 +37,7 @@ def invoice_for(customer, *amounts, subscription=None, **kwargs):
 
 
 def subscription_for(customer, method=None):
-    now = utcnow()
-    return Subscription.create(
-        company=customer.company,
-        customer=customer,
-        payment_method=method,
-        status="active",
-        currency="USD",
-        current_period_start=now,
-        current_period_end=now + timedelta(days=30),
-        billing_cycle_anchor=now,
-    )
+    return stored_subscription(customer.company, customer, method)
 
 
 def test_numbers_count_up_per_company(customer, other_merchant):

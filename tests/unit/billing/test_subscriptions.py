@@ -5,7 +5,7 @@ Every call takes an explicit ``now`` so periods and prorations are exact."""
 from datetime import datetime, timedelta
 
 import pytest
-from support import customer_credit
+from support import customer_credit, stored_price
 
 from portal.billing.changes import preview_change, update_subscription
 from portal.billing.instruments import add_instrument
@@ -27,8 +27,6 @@ from portal.models import (
     Subscription,
     SubscriptionItem,
 )
-
-from .conftest import make_price
 
 T0 = datetime(2026, 1, 1)
 JAN11 = datetime(2026, 1, 11)  # 21 of 31 days left in the first monthly period
@@ -106,7 +104,7 @@ def test_a_once_coupon_discounts_the_first_invoice_only(shop):
     ],
 )
 def test_create_refuses_unsuitable_prices_and_writes_nothing(shop, change, field):
-    odd = make_price(shop.company, "Odd", 500, **{"interval": "month", **change})
+    odd = stored_price(shop.company, "Odd", 500, **{"interval": "month", **change})
     with pytest.raises(ValidationFailed) as caught:
         subscribe(shop, shop.basic, odd)
     assert field in caught.value.fields

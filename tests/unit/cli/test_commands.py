@@ -7,7 +7,8 @@ import pytest
 from playhouse.migrate import SchemaMigrator, migrate
 
 from portal.billing.invoices import LineSpec, create_invoice, display_status
-from portal.cli.demo import OWNER_EMAIL, PEOPLE, seed_demo
+from portal.cli.demo import seed_demo
+from portal.cli.demo_data import OWNER_EMAIL, PEOPLE
 from portal.db import db
 from portal.models import (
     MODELS,

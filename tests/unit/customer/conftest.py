@@ -1,28 +1,9 @@
-"""Fixtures for the hosted portal tests: mail stays queued, and a signed-in customer with
-cards, a past-due invoice and a paid one."""
+"""The hosted portal tests read every e-mail from the outbox. Their customers (``account``,
+``signed_in``) are in tests/unit/conftest.py, their helpers in ``builders`` and ``browsing``."""
 
 import pytest
-from portalkit import build_account, make_price, sign_in
 
 
 @pytest.fixture(autouse=True)
-def _queue_mail_only(app):
-    """Mail stays in the outbox: tests read it there, nothing tries SMTP."""
-    app.config["PORTAL_MAIL_IMMEDIATE"] = False
-
-
-@pytest.fixture
-def price(merchant) -> dict:
-    return make_price(merchant)
-
-
-@pytest.fixture
-def account(merchant, price):
-    return build_account(merchant, price=price, email="jo@example.com")
-
-
-@pytest.fixture
-def signed_in(client, merchant, account):
-    """``client`` carries the session cookie of ``account``'s customer."""
-    sign_in(client, merchant, account.id)
-    return account
+def _mail_stays_queued(queued_mail):
+    """Every test here reads mail from the outbox."""

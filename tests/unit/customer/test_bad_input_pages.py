@@ -5,7 +5,9 @@ the first read of a new company's config from several requests at once."""
 import threading
 
 import pytest
-from portalkit import bearer, form, page, portal_json, snapshot
+from browsing import form, page, portal_json
+from builders import bearer
+from portalkit import snapshot
 
 from portal.models import PortalConfig
 

@@ -4,18 +4,17 @@ saves nothing, the optimistic lock, the confirmed email change and the Bearer JS
 import re
 
 import pytest
-from portalkit import (
+from browsing import (
     HTMX,
-    bearer,
     csrf_token,
     form,
-    make_customer,
     page,
     portal_json,
-    sign_in,
+    sign_in_with_handoff,
     submit,
     text_of,
 )
+from builders import bearer, make_customer
 
 from portal.models import Customer, EmailChange, OutboxMessage
 
@@ -47,7 +46,7 @@ def stored(customer_id: str) -> tuple:
 @pytest.fixture
 def jo(client, merchant):
     customer = make_customer(merchant, email="jo@example.com")
-    sign_in(client, merchant, customer["id"])
+    sign_in_with_handoff(client, merchant, customer["id"])
     return customer
 
 
@@ -120,7 +119,7 @@ def test_an_unknown_field_is_not_found(client, jo):
 
 def test_the_second_of_two_concurrent_saves_gets_409_and_the_first_stays(client, merchant, jo):
     other = client.application.test_client()
-    sign_in(other, merchant, jo["id"])
+    sign_in_with_handoff(other, merchant, jo["id"])
     first_page, second_page = page(client, PAGE), page(other, PAGE)
     first = client.post(PAGE, data={**form(first_page, PAGE), **DETAILS})
     assert first.status_code == 303

@@ -5,7 +5,8 @@ no portal route (pages or JSON) turns a raw card number into a payment method.""
 import re
 
 import pytest
-from portalkit import bearer, build_account, csrf_token, form, page, sign_in, submit, text_of
+from browsing import csrf_token, form, page, sign_in_with_handoff, submit, text_of
+from builders import bearer, build_account
 
 from portal.billing.gateway import SandboxGateway, get_gateway, set_gateway
 from portal.models import PaymentMethod
@@ -97,7 +98,7 @@ def test_the_tokenizer_refuses_a_malformed_body(client, body):
 
 def test_the_form_posts_only_a_token_and_the_card_is_added(client, merchant, gateway):
     account = build_account(merchant)
-    sign_in(client, merchant, account.id)
+    sign_in_with_handoff(client, merchant, account.id)
     token = tokenize(client).get_json()["token"]
     reads_before = gateway.cards_read
     fields = form(page(client, PAGE), CARD)
@@ -111,7 +112,7 @@ def test_the_form_posts_only_a_token_and_the_card_is_added(client, merchant, gat
 
 def test_a_token_attaches_once_even_in_another_worker(client, merchant, app, gateway):
     account = build_account(merchant)
-    sign_in(client, merchant, account.id)
+    sign_in_with_handoff(client, merchant, account.id)
     token = tokenize(client).get_json()["token"]
     before = len(methods(account.id))
     assert submit(client, PAGE, CARD, {"card-token": token, "card-name": "Jo"}).status_code == 303
@@ -125,7 +126,7 @@ def test_a_token_attaches_once_even_in_another_worker(client, merchant, app, gat
 
 def test_in_production_the_page_gives_the_secret_fields_no_name(client, merchant, production):
     account = build_account(merchant)
-    sign_in(client, merchant, account.id)
+    sign_in_with_handoff(client, merchant, account.id)
     html = page(client, PAGE)
     card_form = form(html, CARD)
     assert "card-token" in card_form
@@ -136,7 +137,7 @@ def test_in_production_the_page_gives_the_secret_fields_no_name(client, merchant
 
 def test_in_production_a_posted_card_number_is_refused(client, merchant, production, gateway):
     account = build_account(merchant)
-    sign_in(client, merchant, account.id)
+    sign_in_with_handoff(client, merchant, account.id)
     before = len(methods(account.id))
     raw = {"card-number": PAN, "card-expiry": "12/39", "card-cvc": "737", "card-name": "Jo"}
     response = submit(client, PAGE, CARD, raw)
@@ -148,20 +149,14 @@ def test_in_production_a_posted_card_number_is_refused(client, merchant, product
 
 def test_in_production_a_browser_token_still_adds_the_card(client, merchant, production):
     account = build_account(merchant)
-    sign_in(client, merchant, account.id)
+    sign_in_with_handoff(client, merchant, account.id)
     token = tokenize(client).get_json()["token"]
     response = submit(client, PAGE, CARD, {"card-token": token, "card-name": "Jo"})
     assert response.status_code == 303
 
 
 def _paths(app, account, merchant):
-    values = {
-        "invoice_id": account.open_invoice,
-        "method_id": account.good_card["id"],
-        "subscription_id": account.paid_sub["id"],
-        "company_id": merchant.id,
-        "name": "city",
-    }
+    values = {**account.url_values(), "company_id": merchant.id, "name": "city"}
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/sandbox-gateway/") or rule.rule == "/portal/sign-out":
             continue
@@ -174,7 +169,7 @@ def test_no_portal_route_accepts_a_raw_card_number_in_production(
     app, client, merchant, production, gateway, caplog
 ):
     account = build_account(merchant)
-    sign_in(client, merchant, account.id)
+    sign_in_with_handoff(client, merchant, account.id)
     auth = {**bearer(merchant, account.id), "X-CSRFToken": csrf_token(page(client, "/portal"))}
     before = {m.id for m in methods(account.id)}
     card = {"number": PAN, "cvc": "737", "expiry": "12/39", "exp_month": 12, "exp_year": 2039}
@@ -192,7 +187,7 @@ def test_no_portal_route_accepts_a_raw_card_number_in_production(
 def test_the_add_card_page_runs_only_our_two_scripts_and_talks_only_to_itself(client, merchant):
     # The card fields are only as safe as the scripts beside them: a new one must be a decision.
     account = build_account(merchant)
-    sign_in(client, merchant, account.id)
+    sign_in_with_handoff(client, merchant, account.id)
     response = client.get(PAGE)
     scripts = re.findall(r'<script[^>]*src="([^"]+)"', response.get_data(as_text=True))
     names = sorted(re.sub(r"\.[0-9a-f]{12}\.js$", ".js", src) for src in scripts)

@@ -4,7 +4,9 @@ CSRF check and not a redirect to the sign-in page."""
 
 import re
 
-from portalkit import CSRF_ERROR, build_account, csrf_token, page, sign_in
+from browsing import csrf_token, page, sign_in_with_handoff
+from builders import build_account
+from portalkit import CSRF_ERROR
 
 from portal.models import Customer
 
@@ -36,13 +38,7 @@ def unsafe_rules(app) -> list[tuple[str, str]]:
 
 
 def path_for(rule: str, account, merchant) -> str:
-    values = {
-        "invoice_id": account.open_invoice,
-        "method_id": account.good_card["id"],
-        "subscription_id": account.paid_sub["id"],
-        "company_id": merchant.id,
-        "name": "city",
-    }
+    values = {**account.url_values(), "company_id": merchant.id, "name": "city"}
     return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: values.get(m.group(1), "x" * 20), rule)
 
 
@@ -70,7 +66,7 @@ def test_every_unsafe_page_route_needs_the_csrf_token(app, client, merchant, sig
 def test_a_wrong_or_foreign_token_is_refused(client, merchant, other_merchant, signed_in):
     other = client.application.test_client()
     stranger = build_account(other_merchant, "Zed")
-    sign_in(other, other_merchant, stranger.id)
+    sign_in_with_handoff(other, other_merchant, stranger.id)
     foreign = csrf_token(page(other, "/portal"))
     for token in (foreign, "not-a-token", ""):
         response = client.post(

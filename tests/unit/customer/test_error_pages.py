@@ -16,11 +16,13 @@ from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 import pytest
+from browsing import csrf_token, page, portal_json, text_of
+from builders import bearer, handoff
 from peewee import OperationalError
-from portalkit import bearer, csrf_token, handoff, page, portal_json, snapshot, text_of
+from portalkit import snapshot
+from support import add_domain
 from werkzeug.exceptions import NotFound
 
-from portal.models import CustomDomain
 from portal.web import PLAIN_500
 
 SECRET = "db-password=hunter2 at /srv/portal/billing.py line 42"
@@ -287,9 +289,7 @@ def test_the_company_cookie_alone_is_enough(client, merchant):
 
 
 def test_on_a_custom_domain_the_domains_company_brands_the_page(client, merchant, other_merchant):
-    CustomDomain.create(
-        company=merchant.company, hostname=DOMAIN, verification_token="t", verified=True
-    )
+    add_domain(merchant.company, DOMAIN)
     # A cookie naming another company does not matter on the domain.
     client.set_cookie("portal_company", other_merchant.id, domain=DOMAIN)
     on_domain = {"base_url": f"http://{DOMAIN}"}
@@ -305,9 +305,7 @@ def test_on_a_custom_domain_the_domains_company_brands_the_page(client, merchant
 def test_signed_in_on_a_custom_domain_any_unknown_address_is_in_the_shell(
     client, merchant, account
 ):
-    domain = CustomDomain.create(
-        company=merchant.company, hostname=DOMAIN, verification_token="t", verified=True
-    )
+    domain = add_domain(merchant.company, DOMAIN)
     merchant.ok("PATCH", "/customer-portal-config", {"custom_domain_id": domain.id})
     on_domain = {"base_url": f"http://{DOMAIN}"}
     url = handoff(merchant, account.id)["url"]

@@ -4,17 +4,9 @@ sign-in email and in the invoice PDF, never as markup, htmx attributes or templa
 from html.parser import HTMLParser
 
 import pytest
+from browsing import page, sign_in_with_handoff, text_of
+from builders import add_payment_method, make_customer, make_price, patch_config, subscribe
 from pdftext import page_text
-from portalkit import (
-    add_method,
-    make_customer,
-    make_price,
-    page,
-    patch_config,
-    sign_in,
-    subscribe,
-    text_of,
-)
 
 from portal.models import Company, OutboxMessage
 
@@ -65,7 +57,7 @@ def _attribute_values(html: str) -> str:
 def customer_with_invoice(merchant):
     def build(product_name="Pro plan", **names) -> dict:
         customer = make_customer(merchant, email="jo@example.com", **names)
-        add_method(merchant, customer["id"], "tok_visa")
+        add_payment_method(merchant, customer["id"], "tok_visa")
         price = make_price(merchant, name=product_name)
         sub = subscribe(merchant, customer["id"], price["id"])
         return {"customer": customer, "invoice": sub["latest_invoice_id"]}
@@ -77,7 +69,7 @@ def customer_with_invoice(merchant):
 def test_portal_header_is_text_on_every_page(client, merchant, customer_with_invoice, payload):
     built = customer_with_invoice()
     patch_config(merchant, portal_header=f"Hi {payload}")
-    sign_in(client, merchant, built["customer"]["id"])
+    sign_in_with_handoff(client, merchant, built["customer"]["id"])
     for path in [*PAGES, f"/portal/invoices/{built['invoice']}"]:
         html = page(client, path)
         assert_shown_as_text(html, f"Hi {payload}")
@@ -87,7 +79,7 @@ def test_portal_header_is_text_on_every_page(client, merchant, customer_with_inv
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_customer_names_are_text(client, merchant, customer_with_invoice, payload):
     built = customer_with_invoice(first_name=payload, last_name=f"Doe {payload}")
-    sign_in(client, merchant, built["customer"]["id"])
+    sign_in_with_handoff(client, merchant, built["customer"]["id"])
     for path in ["/portal", "/portal/billing-information"]:
         html = page(client, path)
         assert_shown_as_text(html, payload)
@@ -98,7 +90,7 @@ def test_customer_names_are_text(client, merchant, customer_with_invoice, payloa
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_product_names_on_invoice_lines_are_text(client, merchant, customer_with_invoice, payload):
     built = customer_with_invoice(product_name=f"Plan {payload}")
-    sign_in(client, merchant, built["customer"]["id"])
+    sign_in_with_handoff(client, merchant, built["customer"]["id"])
     for path in ["/portal", f"/portal/invoices/{built['invoice']}"]:
         html = page(client, path)
         assert_shown_as_text(html, f"Plan {payload}")
@@ -115,7 +107,7 @@ def test_merchant_names_are_text_in_pages_email_and_pdf(
     Company.update(name=f"Acme {payload}").where(Company.id == merchant.id).execute()
     built = customer_with_invoice()
     patch_config(merchant, portal_header=f"Note {payload}")
-    sign_in(client, merchant, built["customer"]["id"])
+    sign_in_with_handoff(client, merchant, built["customer"]["id"])
     for path in PAGES:
         assert_shown_as_text(page(client, path), f"Acme {payload}")
     pdf = client.get(f"/portal/invoices/{built['invoice']}/pdf")
@@ -139,7 +131,7 @@ def test_the_return_url_stays_inside_its_attribute(client, merchant, customer_wi
     built = customer_with_invoice()
     url = 'https://acme.example/back?a="><img/src=x/onerror=alert(1)>'
     patch_config(merchant, return_url=url)
-    sign_in(client, merchant, built["customer"]["id"])
+    sign_in_with_handoff(client, merchant, built["customer"]["id"])
     html = page(client, "/portal")
     assert injected(html) == []
     assert url in _attribute_values(html)

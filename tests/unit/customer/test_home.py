@@ -5,7 +5,8 @@ summary."""
 import re
 
 import pytest
-from portalkit import add_method, make_customer, page, sign_in, subscribe, text_of
+from browsing import page, sign_in_with_handoff, text_of
+from builders import add_payment_method, make_customer, subscribe
 
 from portal.models import Subscription
 
@@ -25,8 +26,8 @@ def jo(client, merchant):
             "country": "DE",
         },
     )
-    add_method(merchant, customer["id"], "tok_visa")
-    sign_in(client, merchant, customer["id"])
+    add_payment_method(merchant, customer["id"], "tok_visa")
+    sign_in_with_handoff(client, merchant, customer["id"])
     return customer
 
 
@@ -68,7 +69,7 @@ def test_ended_subscriptions_are_not_listed(client, merchant, jo, price):
 
 
 def test_the_default_method_and_billing_summary_are_shown(client, merchant, jo):
-    add_method(merchant, jo["id"], "tok_mastercard")  # not the default: the first card is
+    add_payment_method(merchant, jo["id"], "tok_mastercard")  # not the default: the first card is
     text = text_of(page(client, "/portal"))
     assert re.search(r"Payment method Visa ending in 4242 · expires \d\d/\d{4}", text)
     assert "Jo Doe jo@example.com 1 Main St 10115 Berlin DE Tax ID: DE999999995" in text

@@ -8,16 +8,9 @@ its id kind is unknown here)."""
 import re
 
 import pytest
-from portalkit import (
-    bearer,
-    build_account,
-    changed_tables,
-    csrf_token,
-    make_price,
-    page,
-    sign_in,
-    snapshot,
-)
+from browsing import csrf_token, page, sign_in_with_handoff
+from builders import bearer, build_account, make_price
+from portalkit import changed_tables, snapshot
 
 import portal.api  # noqa: F401  (importing registers every JSON route)
 from portal.api.registry import ROUTES
@@ -120,7 +113,7 @@ def test_the_matrix_covers_the_portal_routes_that_take_ids(app):
 @pytest.mark.parametrize("viewer_index", range(4))
 def test_pages_answer_404_for_every_foreign_id(app, client, world, viewer_index):
     viewer = world[viewer_index]
-    sign_in(client, viewer.merchant, viewer.id)
+    sign_in_with_handoff(client, viewer.merchant, viewer.id)
     token = csrf_token(page(client, "/portal"))
     own_method = viewer.good_card["id"]
     numbers = numbers_of(world, viewer)
@@ -164,7 +157,7 @@ def test_json_routes_answer_404_for_every_foreign_id(client, world, viewer_index
 def test_a_foreign_method_cannot_pay_an_own_invoice(client, world):
     """The id in the form or body, not the path: refused, nothing charged."""
     viewer = world[0]
-    sign_in(client, viewer.merchant, viewer.id)
+    sign_in_with_handoff(client, viewer.merchant, viewer.id)
     invoice = f"/portal/invoices/{viewer.open_invoice}"
     token = csrf_token(page(client, invoice))
     headers = bearer(viewer.merchant, viewer.id)
@@ -187,7 +180,7 @@ def test_a_foreign_method_cannot_pay_an_own_invoice(client, world):
 @pytest.mark.parametrize("strange", STRANGE_IDS)
 def test_malformed_ids_are_not_found_not_errors(app, client, world, strange):
     viewer = world[0]
-    sign_in(client, viewer.merchant, viewer.id)
+    sign_in_with_handoff(client, viewer.merchant, viewer.id)
     token = csrf_token(page(client, "/portal"))
     headers = bearer(viewer.merchant, viewer.id)
     for method, rule in html_rules(app):

@@ -3,7 +3,8 @@ the action, and the overview does not promise a renewal beside a failed payment.
 
 import re
 
-from portalkit import page, patch_config, text_of
+from browsing import page, text_of
+from builders import patch_config
 
 PAGES = [
     "/portal",

@@ -6,23 +6,19 @@ import re
 from datetime import timedelta
 
 import pytest
-from portalkit import (
+from browsing import (
     HTMX,
-    add_method,
-    bearer,
     form,
     forms_of,
     has_form,
-    make_customer,
     page,
-    patch_config,
     portal_json,
-    sign_in,
-    snapshot,
+    sign_in_with_handoff,
     submit,
-    subscribe,
     text_of,
 )
+from builders import add_payment_method, bearer, make_customer, patch_config, subscribe
+from portalkit import snapshot
 
 from portal.models import Invoice, PaymentMethod, utcnow
 
@@ -63,7 +59,7 @@ def confirm_and_remove(client, method_id: str, **kwargs):
 def jo(client, merchant):
     """A signed-in customer with no payment method and no subscription."""
     customer = make_customer(merchant, email="jo@example.com")
-    sign_in(client, merchant, customer["id"])
+    sign_in_with_handoff(client, merchant, customer["id"])
     return customer
 
 
@@ -156,8 +152,8 @@ def test_a_bad_bank_account_gets_a_field_error(client, merchant, jo, changes, fi
 
 
 def test_make_default_moves_the_badge(client, merchant, jo):
-    first = add_method(merchant, jo["id"], "tok_visa")
-    second = add_method(merchant, jo["id"], "tok_mastercard")
+    first = add_payment_method(merchant, jo["id"], "tok_visa")
+    second = add_payment_method(merchant, jo["id"], "tok_mastercard")
     action = f"{PAGE}/{second['id']}/default"
     response = submit(client, PAGE, action)
     assert response.status_code == 303
@@ -169,8 +165,8 @@ def test_make_default_moves_the_badge(client, merchant, jo):
 
 
 def test_make_default_with_htmx_answers_with_the_region(client, merchant, jo):
-    add_method(merchant, jo["id"], "tok_visa")
-    second = add_method(merchant, jo["id"], "tok_mastercard")
+    add_payment_method(merchant, jo["id"], "tok_visa")
+    second = add_payment_method(merchant, jo["id"], "tok_mastercard")
     response = submit(client, PAGE, f"{PAGE}/{second['id']}/default", headers=HTMX)
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" not in html
@@ -178,8 +174,8 @@ def test_make_default_with_htmx_answers_with_the_region(client, merchant, jo):
 
 
 def test_remove_deletes_the_method(client, merchant, jo):
-    keep = add_method(merchant, jo["id"], "tok_visa")
-    drop = add_method(merchant, jo["id"], "tok_mastercard")
+    keep = add_payment_method(merchant, jo["id"], "tok_visa")
+    drop = add_payment_method(merchant, jo["id"], "tok_mastercard")
     response = confirm_and_remove(client, drop["id"])
     assert response.status_code == 303 and response.location.endswith(PAGE)
     assert [m.id for m in methods_of(jo["id"])] == [keep["id"]]
@@ -187,7 +183,7 @@ def test_remove_deletes_the_method(client, merchant, jo):
 
 
 def test_the_only_method_of_an_active_subscription_cannot_be_removed(client, merchant, jo, price):
-    card = add_method(merchant, jo["id"], "tok_visa")
+    card = add_payment_method(merchant, jo["id"], "tok_visa")
     assert subscribe(merchant, jo["id"], price["id"])["status"] == "active"
     response = confirm_and_remove(client, card["id"])
     html = response.get_data(as_text=True)
@@ -205,8 +201,8 @@ def test_the_same_form_submitted_twice_adds_one_card(client, jo):
 
 
 def test_the_same_remove_form_submitted_twice_is_harmless(client, merchant, jo):
-    add_method(merchant, jo["id"], "tok_visa")
-    drop = add_method(merchant, jo["id"], "tok_mastercard")
+    add_payment_method(merchant, jo["id"], "tok_visa")
+    drop = add_payment_method(merchant, jo["id"], "tok_mastercard")
     action = remove_path(drop["id"])
     fields = form(page(client, action), action)
     assert client.post(action, data=fields).status_code == 303
@@ -332,7 +328,7 @@ def test_the_portal_json_route_refuses_a_saved_card(client, merchant, jo):
 @pytest.fixture
 def two_cards(merchant, jo):
     """Jo's Visa (the default) and Mastercard."""
-    return add_method(merchant, jo["id"], "tok_visa"), add_method(
+    return add_payment_method(merchant, jo["id"], "tok_visa"), add_payment_method(
         merchant, jo["id"], "tok_mastercard"
     )
 
@@ -412,7 +408,7 @@ def test_with_htmx_keep_it_brings_the_row_back_with_the_focus_on_its_link(client
 
 def test_another_customers_method_has_no_confirmation(client, merchant, jo):
     other = make_customer(merchant, first_name="Sam", email="sam@example.com")
-    theirs = add_method(merchant, other["id"], "tok_visa")
+    theirs = add_payment_method(merchant, other["id"], "tok_visa")
     before = snapshot()
     for path in (remove_path(theirs["id"]), remove_path("no-such-method")):
         assert client.get(path).status_code == 404

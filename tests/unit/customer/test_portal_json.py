@@ -4,7 +4,8 @@ the same rules as the pages."""
 from datetime import timedelta
 
 import pytest
-from portalkit import add_method, bearer, make_customer, patch_config, portal_json, subscribe
+from browsing import portal_json
+from builders import add_payment_method, bearer, make_customer, patch_config, subscribe
 
 from portal.billing.gateway import get_gateway
 from portal.models import Invoice, PaymentMethod, new_id, utcnow
@@ -70,7 +71,7 @@ def test_a_bad_method_is_refused(client, jo, auth, body, field):
 
 
 def test_the_only_method_of_an_active_subscription_stays(client, merchant, jo, auth, price):
-    card = add_method(merchant, jo["id"], "tok_visa")
+    card = add_payment_method(merchant, jo["id"], "tok_visa")
     subscribe(merchant, jo["id"], price["id"])
     response = call(client, auth, "DELETE", f"/payment-methods/{card['id']}")
     assert response.status_code == 409

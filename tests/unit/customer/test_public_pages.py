@@ -7,19 +7,11 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
-from portalkit import (
-    build_account,
-    count_queries,
-    csrf_token,
-    form,
-    make_customer,
-    page,
-    patch_config,
-    sign_in,
-    text_of,
-)
+from browsing import csrf_token, form, page, sign_in_with_handoff, text_of
+from builders import build_account, make_customer, patch_config
+from support import add_domain, count_queries
 
-from portal.models import BrandLogo, CustomDomain, LoginToken, OutboxMessage
+from portal.models import BrandLogo, LoginToken, OutboxMessage
 
 HEADER = "Questions? Write to <billing@acme.example> & co"
 ESCAPED_HEADER = "Questions? Write to &lt;billing@acme.example&gt; &amp; co"
@@ -37,7 +29,7 @@ def returning_browser(client, merchant, customer_id: str):
     """A browser that signed in to the company before and whose session has ended since
     (revoked, as a timeout ends it): it keeps the company cookie the portal sets at sign-in.
     (A sign-out's Clear-Site-Data makes a real browser drop that cookie too.)"""
-    sign_in(client, merchant, customer_id)
+    sign_in_with_handoff(client, merchant, customer_id)
     merchant.ok("POST", "/customer-portal/access/revoke", {"customer_id": customer_id})
     assert client.get("/portal").status_code == 303
     return client
@@ -235,12 +227,7 @@ def test_without_a_known_company_the_invoice_link_keeps_todays_answer(client, ac
 
 
 def test_on_a_custom_domain_the_invoice_link_leads_to_its_sign_in_page(client, merchant, account):
-    domain = CustomDomain.create(
-        company=merchant.id,
-        hostname="billing.acme.test",
-        verification_token="t" * 32,
-        verified=True,
-    )
+    domain = add_domain(merchant.id, "billing.acme.test")
     patch_config(merchant, custom_domain_id=domain.id)
     on_domain = {"base_url": "http://billing.acme.test"}
     invoice_id = account.open_invoice
@@ -287,7 +274,7 @@ def assert_neutral(html: str) -> None:
 def test_the_shell_and_the_signed_out_pages_show_the_header_alike(
     client, branded, account, returning
 ):
-    sign_in(client, branded, account.id)
+    sign_in_with_handoff(client, branded, account.id)
     shell = page(client, "/portal")
     sign_out(client)
     public = page(client, f"/p/{branded.id}")
@@ -323,7 +310,7 @@ def test_every_signed_out_page_of_a_company_is_branded(client, branded, account,
 
 def test_the_email_confirmation_pages_are_branded(client, branded):
     jo = make_customer(branded, email="jo@example.com")
-    sign_in(client, branded, jo["id"])
+    sign_in_with_handoff(client, branded, jo["id"])
     html = page(client, "/portal/billing-information")
     fields = {**form(html, "/portal/billing-information/email"), "em-email": "ada@new.example"}
     client.post("/portal/billing-information/email", data=fields)
@@ -345,9 +332,7 @@ def test_pages_of_no_known_company_stay_neutral(client, branded):
 
 
 def test_a_custom_domain_brands_even_a_broken_link_page(client, branded):
-    CustomDomain.create(
-        company=branded.id, hostname="billing.acme.test", verification_token="t" * 32, verified=True
-    )
+    add_domain(branded.id, "billing.acme.test")
     on_domain = {"base_url": "http://billing.acme.test"}
     broken = client.get("/portal/access/not-a-link", **on_domain)
     assert broken.status_code == 404

@@ -4,7 +4,9 @@ subscriptions and payment methods costs what a customer with one of each costs."
 from datetime import timedelta
 
 import pytest
-from portalkit import count_queries, make_customer, make_price, page, sign_in
+from browsing import page, sign_in_with_handoff
+from builders import make_customer, make_price
+from support import count_queries
 
 from portal.models import (
     Coupon,
@@ -156,7 +158,7 @@ def test_a_page_costs_the_same_queries_with_1_or_200_of_everything(client, merch
     counts = {}
     for size in (1, 200):
         customer_id, invoice_id = bulk_customer(merchant, price, size)
-        sign_in(client, merchant, customer_id)
+        sign_in_with_handoff(client, merchant, customer_id)
         counts[size] = statements(client, path.format(invoice=invoice_id))
     assert len(counts[1]) == len(counts[200]), "\n".join(counts[200])
     assert 3 <= len(counts[200]) <= 20
@@ -165,7 +167,7 @@ def test_a_page_costs_the_same_queries_with_1_or_200_of_everything(client, merch
 def test_the_bulk_customer_is_really_shown(client, merchant):
     """Guards the test above: the big page does list what was created."""
     customer_id, invoice_id = bulk_customer(merchant, make_price(merchant), 200)
-    sign_in(client, merchant, customer_id)
+    sign_in_with_handoff(client, merchant, customer_id)
     assert page(client, "/portal").count('<article class="sub">') == 200
     assert page(client, "/portal/payment-methods").count('class="method"') == 200
     assert page(client, "/portal/invoices").count("/portal/invoices/") >= 20

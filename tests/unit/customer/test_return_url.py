@@ -3,7 +3,8 @@ site after signing out and after a finished action, and in the session JSON clie
 
 import re
 
-from portalkit import PORTAL_API, bearer, csrf_token, handoff, page, patch_config, text_of
+from browsing import PORTAL_API, csrf_token, page, text_of
+from builders import bearer, handoff, patch_config
 
 BACK = "https://acme.example/account"
 

@@ -5,18 +5,9 @@ other page links to it."""
 import re
 
 import pytest
-from portalkit import (
-    PORTAL_API,
-    bearer,
-    changed_tables,
-    csrf_token,
-    has_form,
-    page,
-    patch_config,
-    portal_json,
-    snapshot,
-    text_of,
-)
+from browsing import PORTAL_API, csrf_token, has_form, page, portal_json, text_of
+from builders import bearer, patch_config
+from portalkit import changed_tables, snapshot
 
 CARD_FORM = "/portal/payment-methods/card"
 BANK_FORM = "/portal/payment-methods/bank-account"

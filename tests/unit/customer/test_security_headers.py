@@ -6,7 +6,7 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-from portalkit import HTMX, page, sign_in
+from browsing import HTMX, page, sign_in_with_handoff
 
 PAGES = [
     "/portal",
@@ -92,7 +92,7 @@ def test_the_public_sign_in_page_is_framed_by_no_one(client, merchant):
 
 
 def test_the_session_cookie_is_host_only_http_only_and_lax(client, merchant, account):
-    cookie = sign_in(client, merchant, account.id).headers.getlist("Set-Cookie")
+    cookie = sign_in_with_handoff(client, merchant, account.id).headers.getlist("Set-Cookie")
     session = next(c for c in cookie if c.startswith("__Host-portal_sid="))
     assert re.search(r"; Secure", session) and "HttpOnly" in session and "SameSite=Lax" in session
     assert "Domain=" not in session and "Path=/" in session

@@ -5,22 +5,18 @@ API. A malformed one gets a clear message on the field and nothing is saved; a v
 stored compact. The company name and tax ID print on invoices issued afterwards."""
 
 import pytest
-from pdftext import page_text
-from portalkit import (
+from browsing import (
     HTMX,
-    add_method,
-    bearer,
     csrf_token,
     form,
-    make_customer,
-    make_price,
     page,
     portal_json,
-    sign_in,
+    sign_in_with_handoff,
     submit,
-    subscribe,
     text_of,
 )
+from builders import add_payment_method, bearer, make_customer, make_price, subscribe
+from pdftext import page_text
 
 from portal.billing import billing_info
 from portal.errors import ValidationFailed
@@ -112,7 +108,7 @@ def test_the_country_in_the_same_change_decides_the_type():
 @pytest.fixture
 def jo(client, merchant):
     customer = make_customer(merchant, email="jo@example.com")
-    sign_in(client, merchant, customer["id"])
+    sign_in_with_handoff(client, merchant, customer["id"])
     return customer
 
 
@@ -156,7 +152,7 @@ def test_the_page_shows_a_malformed_tax_id_on_the_field_and_saves_nothing(
 
 def test_an_inline_tax_id_save_checks_against_the_stored_country(client, merchant):
     customer = make_customer(merchant, personal_address={"country": "US"})
-    sign_in(client, merchant, customer["id"])
+    sign_in_with_handoff(client, merchant, customer["id"])
     before = row(customer["id"])
     refused = inline(client, "tax_id", "DE123").get_data(as_text=True)
     assert EU in refused and "Saved" not in refused
@@ -169,7 +165,7 @@ def test_an_inline_tax_id_save_checks_against_the_stored_country(client, merchan
 
 def test_an_empty_tax_id_clears_it(client, merchant):
     customer = make_customer(merchant, tax_id="DE123456788")
-    sign_in(client, merchant, customer["id"])
+    sign_in_with_handoff(client, merchant, customer["id"])
     assert whole_form(client, "DE", "").status_code == 303
     assert Customer.get_by_id(customer["id"]).tax_id is None
 
@@ -301,14 +297,14 @@ def test_the_merchant_api_sets_and_returns_the_company_name(merchant):
 
 
 def invoice_for(merchant, customer_id: str) -> str:
-    add_method(merchant, customer_id, "tok_visa")
+    add_payment_method(merchant, customer_id, "tok_visa")
     price = make_price(merchant, name="Team plan", unit_amount=4900, currency="EUR")
     return subscribe(merchant, customer_id, price["id"])["latest_invoice_id"]
 
 
 def test_a_new_invoice_prints_the_company_name_and_tax_id(client, merchant):
     customer = make_customer(merchant, "Ada", "Lovelace", email="ada@example.com")
-    sign_in(client, merchant, customer["id"])
+    sign_in_with_handoff(client, merchant, customer["id"])
     saved = whole_form(
         client, "DE", "de 123 456 788", company_name="Analytical Engines GmbH", city="Berlin"
     )
@@ -339,7 +335,7 @@ def test_an_invoice_keeps_the_company_name_it_was_issued_with(client, merchant):
     customer = make_customer(merchant, "Ada", "Lovelace", company_name="Old Name Ltd")
     invoice_id = invoice_for(merchant, customer["id"])
     merchant.ok("PATCH", f"/customer/{customer['id']}", {"company_name": "New Name Ltd"})
-    sign_in(client, merchant, customer["id"])
+    sign_in_with_handoff(client, merchant, customer["id"])
     text = page_text(client.get(f"/portal/invoices/{invoice_id}/pdf").data)
     assert "Old Name Ltd" in text and "New Name Ltd" not in text
 
@@ -350,7 +346,7 @@ def test_an_invoice_snapshot_from_before_company_names_still_shows(client, merch
     invoice = Invoice.get_by_id(invoice_id)
     old = {key: value for key, value in invoice.buyer.items() if key != "company_name"}
     Invoice.update(buyer=old).where(Invoice.id == invoice_id).execute()
-    sign_in(client, merchant, customer["id"])
+    sign_in_with_handoff(client, merchant, customer["id"])
     text = page_text(client.get(f"/portal/invoices/{invoice_id}/pdf").data)
     assert "Ada Lovelace" in text and "Tax ID: DE123456788" in text
     html = page(client, f"/portal/invoices/{invoice_id}")

@@ -3,7 +3,8 @@ API key), and drops the mark once it has a live one."""
 
 import re
 
-from portalkit import count_queries, page, text_of
+from browsing import page, text_of
+from support import count_queries
 
 from portal.models import ApiKey, utcnow
 

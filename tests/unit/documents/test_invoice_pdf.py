@@ -4,19 +4,15 @@ attachment with a safe filename, never cached, and only for the session's own in
 import re
 
 import pytest
+from browsing import form, sign_in_with_handoff
+from builders import add_payment_method, build_account, make_customer, make_price, subscribe
 from pdftext import _stream, check_structure, objects, page_text
-from portalkit import (
-    add_method,
-    build_account,
-    form,
-    make_customer,
-    make_price,
-    sign_in,
-    subscribe,
-)
 
 from portal.models import Company, Customer, Invoice
 from portal.portal_settings.branding import MIN_CONTRAST, contrast_with_white
+
+# The receipts of the payments these tests make stay in the outbox (nothing tries SMTP).
+pytestmark = pytest.mark.usefixtures("queued_mail")
 
 SAFE_ATTACHMENT = re.compile(r'^attachment; filename="invoice-[A-Za-z0-9._-]+\.pdf"$')
 
@@ -46,7 +42,7 @@ def billed(merchant):
             "country": "GB",
         },
     )
-    add_method(merchant, customer["id"], "tok_visa")
+    add_payment_method(merchant, customer["id"], "tok_visa")
     price = make_price(merchant, name="Team plan", unit_amount=4900, currency="EUR")
     sub = subscribe(merchant, customer["id"], price["id"], quantity=2)
     return customer, Invoice.get_by_id(sub["latest_invoice_id"])
@@ -54,7 +50,7 @@ def billed(merchant):
 
 def test_the_pdf_is_a_pdf_with_the_invoice_in_it(client, merchant, billed):
     customer, invoice = billed
-    sign_in(client, merchant, customer["id"])
+    sign_in_with_handoff(client, merchant, customer["id"])
     response = pdf_of(client, invoice.id)
     assert response.mimetype == "application/pdf"
     check_structure(response.data)
@@ -78,7 +74,7 @@ def test_the_pdf_is_a_pdf_with_the_invoice_in_it(client, merchant, billed):
 
 def test_the_pdf_downloads_as_an_uncached_attachment(client, merchant, billed):
     customer, invoice = billed
-    sign_in(client, merchant, customer["id"])
+    sign_in_with_handoff(client, merchant, customer["id"])
     response = pdf_of(client, invoice.id)
     assert (
         response.headers["Content-Disposition"]
@@ -94,7 +90,7 @@ def test_the_pdf_downloads_as_an_uncached_attachment(client, merchant, billed):
 def test_the_filename_is_sanitized(client, merchant, billed, number):
     customer, invoice = billed
     Invoice.update(number=number[:32]).where(Invoice.id == invoice.id).execute()
-    sign_in(client, merchant, customer["id"])
+    sign_in_with_handoff(client, merchant, customer["id"])
     response = pdf_of(client, invoice.id)
     assert SAFE_ATTACHMENT.match(response.headers["Content-Disposition"])
     assert "Set-Cookie" not in response.headers or "x=1" not in response.headers["Set-Cookie"]
@@ -106,10 +102,10 @@ def test_the_filename_is_sanitized(client, merchant, billed, number):
 def test_euro_and_non_latin_names_print(client, merchant):
     Company.update(name="Café Ωmega € Ltd").where(Company.id == merchant.id).execute()
     customer = make_customer(merchant, "Жанна", "Łukasiewicz-Müller", email="zh@example.com")
-    add_method(merchant, customer["id"], "tok_visa")
+    add_payment_method(merchant, customer["id"], "tok_visa")
     price = make_price(merchant, name="Тариф «Про»", unit_amount=1999, currency="EUR")
     sub = subscribe(merchant, customer["id"], price["id"])
-    sign_in(client, merchant, customer["id"])
+    sign_in_with_handoff(client, merchant, customer["id"])
     response = pdf_of(client, sub["latest_invoice_id"])
     check_structure(response.data)
     text = page_text(response.data)
@@ -122,7 +118,7 @@ def test_another_customers_pdf_is_not_found(client, merchant, other_merchant, bi
     customer, invoice = billed
     neighbour = build_account(merchant, "Neighbour")
     stranger = build_account(other_merchant, "Stranger")
-    sign_in(client, merchant, customer["id"])
+    sign_in_with_handoff(client, merchant, customer["id"])
     for foreign in (neighbour.paid_invoice, stranger.paid_invoice, "no-such-invoice"):
         response = client.get(f"/portal/invoices/{foreign}/pdf")
         assert response.status_code == 404
@@ -133,14 +129,14 @@ def test_the_merchant_pdf_data_matches_what_the_portal_draws(client, merchant, b
     customer, invoice = billed
     data = merchant.ok("GET", f"/invoices/{invoice.id}/pdf")
     assert data["number"] == invoice.number and data["customer"]["tax_id"] == "DE123456788"
-    sign_in(client, merchant, customer["id"])
+    sign_in_with_handoff(client, merchant, customer["id"])
     text = page_text(pdf_of(client, invoice.id).data)
     assert data["lines"][0]["description"] in text
 
 
 def test_editing_billing_details_later_leaves_an_issued_invoice_as_it_was(client, merchant, billed):
     customer, invoice = billed
-    sign_in(client, merchant, customer["id"])
+    sign_in_with_handoff(client, merchant, customer["id"])
     before = page_text(pdf_of(client, invoice.id).data)
     assert "12 St James's Sq" in before and "DE123456788" in before
     # The customer moves and changes tax ID in the portal; the merchant moves too.
@@ -243,7 +239,7 @@ def test_the_brand_colour_fills_only_the_header_stripe_and_text_stays_readable(
     (A stored colour may predate the branding form's check, so #fafafa is possible.)"""
     customer, invoice = billed
     Company.update(brand_color=brand).where(Company.id == merchant.id).execute()
-    sign_in(client, merchant, customer["id"])
+    sign_in_with_handoff(client, merchant, customer["id"])
     pdf = pdf_of(client, invoice.id).data
     (width, height), fills, texts = painted(pdf)
     brand_rgb = tuple(int(brand[i : i + 2], 16) for i in (1, 3, 5))

@@ -10,6 +10,7 @@ from aiosmtpd.controller import Controller
 
 from portal import create_app
 from portal.db import db
+from portal.mail import commands, delivery, transport
 from portal.mail import outbox as mail
 from portal.models import Company, OutboxMessage, utcnow
 from portal.sandbox.mailbox import register_devmail
@@ -61,7 +62,7 @@ def smtp():
 @pytest.fixture
 def mail_app(app, smtp):
     mail.init_app(app)
-    mail.register_commands(app)
+    commands.register_commands(app)
     app.config.update(PORTAL_SMTP_URL=smtp.url, PORTAL_MAIL_IMMEDIATE=False)
     with app.app_context():
         yield app
@@ -109,7 +110,7 @@ def test_rolled_back_transaction_leaves_no_message(company, smtp):
         queue(company)
         raise RuntimeError("the business change failed")
     assert OutboxMessage.select().count() == 0
-    assert mail.deliver_due("w1") == 0
+    assert delivery.deliver_due("w1") == 0
     assert smtp.envelopes == []
 
 
@@ -127,7 +128,7 @@ def test_two_workers_send_each_message_exactly_once(mail_app, company, smtp):
 
     def work(name):
         with mail_app.app_context(), db.connection_context():
-            results.append(mail.deliver_due(name, batch=50))
+            results.append(delivery.deliver_due(name, batch=50))
 
     threads = [threading.Thread(target=work, args=(f"w{i}",)) for i in range(2)]
     for thread in threads:
@@ -146,14 +147,14 @@ def test_server_down_keeps_message_pending_then_sends_once(mail_app, company, sm
     (message_id,) = queue(company)
     mail_app.config["PORTAL_SMTP_URL"] = f"smtp://127.0.0.1:{free_port()}"  # nobody listening
     now = utcnow()
-    assert mail.deliver_due("w1", now=now) == 0
+    assert delivery.deliver_due("w1", now=now) == 0
     down = row(message_id)
     assert (down.status, down.attempts) == ("pending", 1)
     assert down.next_attempt_at > now and down.last_error
     mail_app.config["PORTAL_SMTP_URL"] = smtp.url
-    assert mail.deliver_due("w1", now=now + timedelta(seconds=5)) == 0  # backing off
-    assert mail.deliver_due("w1", now=now + HOUR) == 1
-    assert mail.deliver_due("w1", now=now + 2 * HOUR) == 0
+    assert delivery.deliver_due("w1", now=now + timedelta(seconds=5)) == 0  # backing off
+    assert delivery.deliver_due("w1", now=now + HOUR) == 1
+    assert delivery.deliver_due("w1", now=now + 2 * HOUR) == 0
     assert len(smtp.envelopes) == 1
     assert (row(message_id).status, row(message_id).attempts) == ("sent", 2)
 
@@ -169,7 +170,7 @@ def test_retries_with_backoff_until_sent_or_dead(
     smtp.defer_next = deferrals
     now = utcnow()
     for hour in range(12):
-        mail.deliver_due("w1", now=now + hour * HOUR)
+        delivery.deliver_due("w1", now=now + hour * HOUR)
     message = row(message_id)
     assert (message.status, message.attempts) == (status, attempts)
     assert len(smtp.envelopes) == delivered
@@ -178,13 +179,13 @@ def test_retries_with_backoff_until_sent_or_dead(
 
 @pytest.mark.parametrize("attempts, expected", [(1, 30), (2, 60), (4, 240), (7, 1920), (9, 3600)])
 def test_backoff_doubles_and_is_capped(attempts, expected):
-    assert mail.backoff(attempts) == timedelta(seconds=expected)
+    assert delivery.backoff(attempts) == timedelta(seconds=expected)
 
 
 def test_refused_recipient_is_dead_at_once(company, smtp):
     (message_id,) = queue(company)
     smtp.refuse_recipients = True
-    assert mail.deliver_due("w1") == 0
+    assert delivery.deliver_due("w1") == 0
     assert (row(message_id).status, row(message_id).attempts) == ("dead", 1)
 
 
@@ -205,7 +206,7 @@ def test_abandoned_claims(company, smtp, claim_offset, attempts_before, status_a
         claimed_until=now + claim_offset,
         attempts=attempts_before,
     ).where(OutboxMessage.id == message_id).execute()
-    assert mail.deliver_due("w1", now=now) == delivered
+    assert delivery.deliver_due("w1", now=now) == delivered
     assert row(message_id).status == status_after
     assert len(smtp.envelopes) == delivered
 
@@ -215,7 +216,7 @@ def test_message_headers_parts_and_escaping(mail_app, company, smtp):
     queue(company, name=evil, subject="Sign in\r\nBcc: thief@evil.example", key="evil")
     company.name = evil
     company.save()
-    mail.deliver_due("w1")
+    delivery.deliver_due("w1")
     (envelope,) = smtp.envelopes
     assert envelope.rcpt_tos == ["ada@example.com"]
     (received,) = smtp.messages()
@@ -235,8 +236,8 @@ def test_message_headers_parts_and_escaping(mail_app, company, smtp):
 
 def test_message_id_is_stable_per_dedupe_key(mail_app, company):
     message = row(queue(company, key="stable")[0])
-    built = [mail.build_message(message, company, "Billing <billing@acme.example>")]
-    built.append(mail.build_message(message, company, "billing@acme.example"))
+    built = [transport.build_message(message, company, "Billing <billing@acme.example>")]
+    built.append(transport.build_message(message, company, "billing@acme.example"))
     assert built[0]["Message-ID"] == built[1]["Message-ID"]
     assert built[0]["Message-ID"].endswith("@acme.example>")
     assert "stable" not in built[0]["Message-ID"]  # the key itself is not disclosed
@@ -277,7 +278,7 @@ def test_email_change_template(mail_app, company, smtp):
             },
             dedupe_key="change-1",
         )
-    mail.deliver_due("w1")
+    delivery.deliver_due("w1")
     (received,) = smtp.messages()
     assert received["Subject"] == "Confirm your new billing email for Acme"
     html = received.get_body(("html",)).get_content()
@@ -288,13 +289,13 @@ def test_email_change_template(mail_app, company, smtp):
 def test_send_soon_delivers_in_background(mail_app, company, smtp):
     ids = queue(company, 2)
     mail_app.config["PORTAL_MAIL_IMMEDIATE"] = True
-    assert mail.send_soon(mail_app, ids).result(timeout=30) == 2
+    assert delivery.send_soon(mail_app, ids).result(timeout=30) == 2
     assert len(smtp.envelopes) == 2 and {row(i).status for i in ids} == {"sent"}
 
 
 def test_send_soon_is_off_when_immediate_disabled(mail_app, company, smtp):
     ids = queue(company)
-    assert mail.send_soon(mail_app, ids) is None
+    assert delivery.send_soon(mail_app, ids) is None
     assert row(ids[0]).status == "pending"
 
 
@@ -304,11 +305,11 @@ def test_without_smtp_url(mail_app, company, env, sent):
     (message_id,) = queue(company)
     mail_app.config.update(PORTAL_SMTP_URL="", PORTAL_ENV=env)
     if sent is None:
-        with pytest.raises(mail.MailNotConfigured, match="PORTAL_SMTP_URL"):
-            mail.deliver_due("w1")
+        with pytest.raises(transport.MailNotConfigured, match="PORTAL_SMTP_URL"):
+            delivery.deliver_due("w1")
         assert (row(message_id).status, row(message_id).attempts) == ("pending", 0)
     else:
-        assert mail.deliver_due("w1") == sent
+        assert delivery.deliver_due("w1") == sent
         assert row(message_id).status == "sent"
 
 
@@ -331,13 +332,13 @@ def test_cli_deliver_mail(mail_app, company, smtp):
     ],
 )
 def test_parse_smtp_url(url, expected):
-    assert tuple(vars(mail.parse_smtp_url(url)).values()) == expected
+    assert tuple(vars(transport.parse_smtp_url(url)).values()) == expected
 
 
 @pytest.mark.parametrize("url", ["http://mail.example", "smtp://", "smtp://host:notaport"])
 def test_bad_smtp_url_is_a_clear_error(url):
-    with pytest.raises(mail.MailNotConfigured):
-        mail.parse_smtp_url(url)
+    with pytest.raises(transport.MailNotConfigured):
+        transport.parse_smtp_url(url)
 
 
 def client_for(env, database_url):

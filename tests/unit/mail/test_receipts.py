@@ -1,11 +1,16 @@
 """Receipts: paying an invoice queues one e-mail receipt with the invoice PDF attached,
 through the outbox; a declined payment or receipts turned off send none."""
 
+import pytest
+from browsing import form, page, submit
+from builders import patch_config
 from pdftext import page_text
-from portalkit import form, page, patch_config, submit
 
-from portal.mail.outbox import build_message
+from portal.mail.transport import build_message
 from portal.models import Company, OutboxMessage
+
+# The receipts of the payments these tests make stay in the outbox, where tests read them.
+pytestmark = pytest.mark.usefixtures("queued_mail")
 
 
 def receipts(account) -> list[OutboxMessage]:

@@ -7,9 +7,8 @@ from .kit import MerchantUser
 
 
 @pytest.fixture(autouse=True)
-def _queue_mail_only(app):
-    """Mail stays in the outbox: tests read links from it, nothing tries SMTP."""
-    app.config["PORTAL_MAIL_IMMEDIATE"] = False
+def _mail_stays_queued(queued_mail):
+    """Every test here reads its invitation and sign-in links from the outbox."""
 
 
 @pytest.fixture

@@ -1,35 +1,17 @@
 """Helpers for the merchant settings tests: a browser-like merchant user (CSRF scraped from
-the pages, htmx requests with the header token), fake DNS answers and query counting."""
+the pages, htmx requests with the header token), fake DNS answers and the form a settings page
+would post. The owner's sign-in is on ``support.Merchant``, CSRF scraping in ``browsing``."""
 
-import re
-from contextlib import contextmanager
 from html.parser import HTMLParser
 
+from browsing import csrf_of
+from support import OWNER_PASSWORD
 from werkzeug.datastructures import MultiDict
 
-from portal.db import db
 from portal.models import MerchantSession, PortalConfig
 
-OWNER_PASSWORD = "correct horse battery"
 SID = "__Host-merchant_sid"
 DEVICE = "__Host-merchant_device"
-_CSRF_INPUT = re.compile(
-    r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"'
-)
-
-
-def csrf_of(response) -> str:
-    match = _CSRF_INPUT.search(response.get_data(as_text=True))
-    assert match, "page has no csrf_token input"
-    return match.group(1) or match.group(2)
-
-
-def owner_email(merchant) -> str:
-    return f"owner@{merchant.company.name.lower().replace(' ', '')}.example"
-
-
-def from_ip(ip: str) -> dict:
-    return {"environ_base": {"REMOTE_ADDR": ip}}
 
 
 def post_sign_in(client, email, password, **kwargs):
@@ -45,7 +27,7 @@ class MerchantUser:
 
     def __init__(self, client, merchant, email=None, password=OWNER_PASSWORD):
         self.client, self.merchant = client, merchant
-        response = post_sign_in(client, email or owner_email(merchant), password)
+        response = post_sign_in(client, email or merchant.owner_email, password)
         assert response.status_code == 303, response.get_data(as_text=True)
         self.token = csrf_of(client.get("/merchant/settings"))
 
@@ -88,24 +70,6 @@ class FakeResolver:
         if self.unavailable:
             raise DnsUnavailable("no resolver")
         return list(self.records.get(name, []))
-
-
-@contextmanager
-def count_queries():
-    """Collect every SQL statement the shared database runs inside the block."""
-    statements: list[str] = []
-    target = db.obj
-    original = target.execute_sql
-
-    def counting(sql, params=None, *args, **kwargs):
-        statements.append(sql)
-        return original(sql, params, *args, **kwargs)
-
-    target.execute_sql = counting
-    try:
-        yield statements
-    finally:
-        del target.execute_sql
 
 
 class _FormReader(HTMLParser):

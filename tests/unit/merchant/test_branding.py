@@ -5,14 +5,14 @@ size-capped, SVG without scripts, served by the app with nosniff."""
 import io
 
 import pytest
+from browsing import csrf_of
 from PIL import Image
+from support import add_domain
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from portal.models import BrandLogo, Company, CustomDomain
+from portal.models import BrandLogo, Company
 from portal.portal_settings.branding import contrast_with_white
-
-from .kit import csrf_of
 
 
 def save(owner, name="Acme Cloud", color="#4338ca", header=""):
@@ -190,12 +190,7 @@ def test_on_a_custom_domain_only_that_companys_logo_is_served(
 ):
     upload(owner, image_bytes())
     upload(other_owner, image_bytes())
-    CustomDomain.create(
-        company=merchant.company,
-        hostname="billing.acme.test",
-        verification_token="t",
-        verified=True,
-    )
+    add_domain(merchant.company, "billing.acme.test")
     on_domain = {"base_url": "http://billing.acme.test"}
     assert client.get(f"/brand/{merchant.id}/logo", **on_domain).status_code == 200
     assert client.get(f"/brand/{other_merchant.id}/logo", **on_domain).status_code == 404

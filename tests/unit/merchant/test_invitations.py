@@ -6,11 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from browsing import csrf_of
 
 from portal.models import ApiKey, MerchantInvite, MerchantSession, MerchantUser, OutboxMessage
 
 from .kit import MerchantUser as Browser
-from .kit import csrf_of, post_sign_in, sid
+from .kit import post_sign_in, sid
 
 START = datetime(2030, 5, 6, 9, 0, 0, tzinfo=UTC)
 INVITEE = "sam@acmecloud.example"

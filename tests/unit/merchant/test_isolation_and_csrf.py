@@ -3,6 +3,7 @@ company's settings, keys, domains, invitations or events; every merchant POST ne
 token and refuses cross-site requests."""
 
 import pytest
+from support import add_domain
 
 from portal.models import (
     ApiKey,
@@ -27,14 +28,9 @@ def foreign(app, other_merchant, other_owner):
     PortalEvent.create(
         company=other_merchant.id, customer=customer["id"], action="auth.link_issued"
     )
-    verified = CustomDomain.create(
-        company=other_merchant.company,
-        hostname="billing.globex.test",
-        verification_token="g",
-        verified=True,
-    )
-    pending = CustomDomain.create(
-        company=other_merchant.company, hostname="pending.globex.test", verification_token="p"
+    verified = add_domain(other_merchant.company, "billing.globex.test")
+    pending = add_domain(
+        other_merchant.company, "pending.globex.test", verified=False, verification_token="p"
     )
     app.config["PORTAL_TXT_RESOLVER"] = FakeResolver(
         {"_portal-verify.pending.globex.test": ["portal-verify=p"]}

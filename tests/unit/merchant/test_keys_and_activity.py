@@ -5,11 +5,11 @@ import re
 from datetime import timedelta
 
 import pytest
+from builders import make_customer
+from support import count_queries
 
 from portal.models import ApiKey, PortalEvent, utcnow
 from portal.security import sha256_hex
-
-from .kit import count_queries
 
 _NEW_KEY = re.compile(r'id="new-key"[^>]*value="([^"]+)"')
 
@@ -76,18 +76,8 @@ def event(merchant, action, customer_id=None, minutes_ago=0, **details):
 
 @pytest.fixture
 def people(merchant):
-    jo = merchant.ok(
-        "POST",
-        "/customer",
-        {"first_name": "Jo", "last_name": "Doe", "email": "jo@example.com"},
-        status=201,
-    )
-    al = merchant.ok(
-        "POST",
-        "/customer",
-        {"first_name": "Al", "last_name": "Roe", "email": "al@example.com"},
-        status=201,
-    )
+    jo = make_customer(merchant, "Jo", "Doe", email="jo@example.com")
+    al = make_customer(merchant, "Al", "Roe", email="al@example.com")
     return jo["id"], al["id"]
 
 

@@ -4,9 +4,12 @@ sign-in page URL."""
 
 import re
 
-from portal.models import CustomDomain, Customer, LoginToken, OutboxMessage, PortalSession
+from browsing import csrf_of
+from support import add_domain
 
-from .kit import csrf_of, form_state
+from portal.models import Customer, LoginToken, OutboxMessage, PortalSession
+
+from .kit import form_state
 
 CONFIG = "/customer-portal-config"
 _LINK = re.compile(r"https?://[^\s\"'<>]+/portal/access/[^\s\"'<>]+")
@@ -97,12 +100,7 @@ def test_the_share_url_is_the_sign_in_page_or_the_chosen_domain(owner, merchant)
     html = owner.get("/merchant/settings").get_data(as_text=True)
     assert f'value="http://portal.test/p/{merchant.id}"' in html
     assert owner.client.get(f"/p/{merchant.id}").status_code == 200
-    domain = CustomDomain.create(
-        company=merchant.company,
-        hostname="billing.acme.test",
-        verification_token="t",
-        verified=True,
-    )
+    domain = add_domain(merchant.company, "billing.acme.test")
     merchant.ok("PATCH", CONFIG, {"custom_domain_id": domain.id})
     assert 'value="http://billing.acme.test/"' in preview(owner)
 

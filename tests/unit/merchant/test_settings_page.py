@@ -3,8 +3,7 @@ the whole form without JavaScript) and matches GET /customer-portal-config; inva
 their error and save nothing; dependent controls are disabled while their switch is off."""
 
 import pytest
-
-from portal.models import CustomDomain
+from support import add_domain
 
 from .kit import form_state, page_state, stored_config
 
@@ -14,15 +13,8 @@ CONFIG = "/customer-portal-config"
 @pytest.fixture
 def catalog(merchant, other_merchant):
     """Ids the pickers can offer: a product, a coupon, a verified domain (and foreign ones)."""
-    domain = CustomDomain.create(
-        company=merchant.company,
-        hostname="billing.acme.test",
-        verification_token="t",
-        verified=True,
-    )
-    pending = CustomDomain.create(
-        company=merchant.company, hostname="pending.acme.test", verification_token="u"
-    )
+    domain = add_domain(merchant.company, "billing.acme.test")
+    pending = add_domain(merchant.company, "pending.acme.test", verified=False)
     return {
         "product": merchant.ok("POST", "/products", {"name": "Team"}, status=201)["id"],
         "coupon": merchant.ok(

@@ -5,16 +5,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from browsing import csrf_of, from_ip
+from support import OWNER_PASSWORD, add_domain
 
 from portal.models import MerchantSession, MerchantUser
 
 from .kit import (
     DEVICE,
-    OWNER_PASSWORD,
     SID,
-    csrf_of,
-    from_ip,
-    owner_email,
     post_sign_in,
     session_rows,
     sid,
@@ -35,7 +33,7 @@ PAGES = [
 
 
 def test_the_owner_signs_in_and_lands_on_the_settings_page(client, merchant):
-    response = post_sign_in(client, owner_email(merchant), OWNER_PASSWORD)
+    response = post_sign_in(client, merchant.owner_email, OWNER_PASSWORD)
     assert response.status_code == 303
     assert response.location.endswith("/merchant/settings")
     page = client.get("/merchant/settings")
@@ -45,7 +43,7 @@ def test_the_owner_signs_in_and_lands_on_the_settings_page(client, merchant):
 
 
 def test_the_session_cookie_has_the_portal_flags_and_is_stored_hashed(client, merchant):
-    response = post_sign_in(client, owner_email(merchant), OWNER_PASSWORD)
+    response = post_sign_in(client, merchant.owner_email, OWNER_PASSWORD)
     cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith(SID + "="))
     flags = [part.strip().lower() for part in cookie.split(";")]
     assert {"secure", "httponly", "samesite=lax", "path=/"} <= set(flags)
@@ -59,7 +57,7 @@ def test_the_session_cookie_has_the_portal_flags_and_is_stored_hashed(client, me
 
 def test_development_uses_a_plain_cookie_name_without_secure(app, client, merchant):
     app.config["PORTAL_ENV"] = "development"
-    response = post_sign_in(client, owner_email(merchant), OWNER_PASSWORD)
+    response = post_sign_in(client, merchant.owner_email, OWNER_PASSWORD)
     cookie = next(c for c in response.headers.getlist("Set-Cookie") if "merchant_sid=" in c)
     assert cookie.startswith("merchant_sid=") and "Secure" not in cookie and "HttpOnly" in cookie
 
@@ -120,14 +118,14 @@ def _failure(client, email, password):
 
 def test_unknown_address_and_wrong_password_get_identical_answers(client, merchant):
     unknown = _failure(client, "nobody@example.com", OWNER_PASSWORD)
-    wrong = _failure(client, owner_email(merchant), "not the password")
+    wrong = _failure(client, merchant.owner_email, "not the password")
     assert unknown == wrong
     assert unknown[0] == 401 and "Email address or password is incorrect." in unknown[1]
     assert sid(client) is None
 
 
 def test_a_failed_sign_in_does_not_echo_the_password(client, merchant):
-    response = post_sign_in(client, owner_email(merchant), "secret-guess-123")
+    response = post_sign_in(client, merchant.owner_email, "secret-guess-123")
     assert "secret-guess-123" not in response.get_data(as_text=True)
 
 
@@ -142,7 +140,7 @@ def test_missing_fields_are_form_errors(client, merchant, data):
 
 def test_signing_in_needs_the_csrf_token(client, merchant):
     client.get("/merchant/sign-in")
-    data = {"email": owner_email(merchant), "password": OWNER_PASSWORD}
+    data = {"email": merchant.owner_email, "password": OWNER_PASSWORD}
     assert client.post("/merchant/sign-in", data=data).status_code == 400
     assert sid(client) is None
 
@@ -155,9 +153,9 @@ def test_the_eleventh_attempt_from_one_address_within_a_minute_is_refused(client
         for _ in range(10):
             response = post_sign_in(client, f"x{_}@example.com", "wrong", **from_ip("10.1.1.1"))
             assert response.status_code == 401
-        blocked = post_sign_in(client, owner_email(merchant), OWNER_PASSWORD, **from_ip("10.1.1.1"))
+        blocked = post_sign_in(client, merchant.owner_email, OWNER_PASSWORD, **from_ip("10.1.1.1"))
         assert blocked.status_code == 429 and sid(client) is None
-        other = post_sign_in(client, owner_email(merchant), OWNER_PASSWORD, **from_ip("10.1.1.2"))
+        other = post_sign_in(client, merchant.owner_email, OWNER_PASSWORD, **from_ip("10.1.1.2"))
         assert other.status_code == 303
         clock.shift(timedelta(seconds=61))
         assert (
@@ -170,11 +168,11 @@ def test_guessing_one_account_from_many_addresses_is_throttled(app, merchant):
         for i in range(10):
             attacker = app.test_client()
             response = post_sign_in(
-                attacker, owner_email(merchant), f"guess-{i}", **from_ip(f"10.2.0.{i}")
+                attacker, merchant.owner_email, f"guess-{i}", **from_ip(f"10.2.0.{i}")
             )
             assert response.status_code == 401
         attacker = app.test_client()
-        right = post_sign_in(attacker, owner_email(merchant), OWNER_PASSWORD, **from_ip("10.2.1.1"))
+        right = post_sign_in(attacker, merchant.owner_email, OWNER_PASSWORD, **from_ip("10.2.1.1"))
         assert right.status_code == 429
 
 
@@ -186,10 +184,10 @@ def test_the_owners_own_browser_is_never_locked_out_by_someone_elses_guessing(ap
         assert sid(owner_browser) is None
         for i in range(12):
             post_sign_in(
-                app.test_client(), owner_email(merchant), f"guess-{i}", **from_ip(f"10.3.0.{i}")
+                app.test_client(), merchant.owner_email, f"guess-{i}", **from_ip(f"10.3.0.{i}")
             )
         response = post_sign_in(
-            owner_browser, owner_email(merchant), OWNER_PASSWORD, **from_ip("10.9.9.9")
+            owner_browser, merchant.owner_email, OWNER_PASSWORD, **from_ip("10.9.9.9")
         )
         assert response.status_code == 303
 
@@ -200,13 +198,13 @@ def test_successful_sign_ins_do_not_use_up_the_account_budget(client, merchant):
             fresh = client.application.test_client()
             assert (
                 post_sign_in(
-                    fresh, owner_email(merchant), OWNER_PASSWORD, **from_ip(f"10.4.0.{i}")
+                    fresh, merchant.owner_email, OWNER_PASSWORD, **from_ip(f"10.4.0.{i}")
                 ).status_code
                 == 303
             )
         assert (
             post_sign_in(
-                client, owner_email(merchant), OWNER_PASSWORD, **from_ip("10.4.1.1")
+                client, merchant.owner_email, OWNER_PASSWORD, **from_ip("10.4.1.1")
             ).status_code
             == 303
         )
@@ -216,14 +214,8 @@ def test_successful_sign_ins_do_not_use_up_the_account_budget(client, merchant):
 
 
 def test_merchant_pages_do_not_exist_on_a_custom_domain(client, owner, merchant):
-    from portal.models import CustomDomain
 
-    CustomDomain.create(
-        company=merchant.company,
-        hostname="billing.acme.test",
-        verification_token="t",
-        verified=True,
-    )
+    add_domain(merchant.company, "billing.acme.test")
     on_domain = {"base_url": "http://billing.acme.test"}
     assert client.get("/merchant/sign-in", **on_domain).status_code == 404
     assert client.get("/merchant/settings", **on_domain).status_code == 404
@@ -233,7 +225,7 @@ def test_a_device_cookie_only_exempts_the_account_it_signed_in_to(app, merchant,
     browser = app.test_client()
     with time_machine.travel(START, tick=False):
         Browser(browser, merchant).post("/merchant/sign-out")
-        target = owner_email(other_merchant)
+        target = other_merchant.owner_email
         for i in range(10):
             guess = post_sign_in(browser, target, f"guess-{i}", **from_ip(f"10.5.0.{i}"))
             assert guess.status_code == 401

@@ -3,61 +3,48 @@ a browser-like test client (handoff URL) and a Bearer token (handoff code exchan
 
 The clock is frozen: the subscription starts on JAN1 and the ``portal`` fixture signs in on
 JAN11 (21 of January's 31 days left), so prorations are exact and a preview and its confirm
-happen at the same instant. Moving the clock far ends portal sessions (idle timeout)."""
+happen at the same instant. Moving the clock far ends portal sessions (idle timeout). The
+``clock`` fixture is in tests/unit/conftest.py, the API calls in ``builders``."""
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from html.parser import HTMLParser
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
-import time_machine
+from builders import (
+    add_payment_method,
+    handoff,
+    make_coupon,
+    make_customer,
+    patch_config,
+    portal_session_token,
+    subscribe,
+)
+from support import JAN11, stored_price
 
 from portal.db import db
-from portal.models import Invoice, InvoiceLine, Price, Product
-
-JAN1 = datetime(2026, 1, 1, tzinfo=UTC)
-JAN11 = datetime(2026, 1, 11, tzinfo=UTC)  # 21 of the 31 days of January left
-HANDOFF = "/customer-portal/access/handoff"
-EXCHANGE = "/customer-portal/access/handoff/exchange"
-CONFIG = "/customer-portal-config"
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(JAN1, tick=False) as traveller:
-        yield traveller
+from portal.models import Invoice, InvoiceLine, Product
 
 
 class Shop(SimpleNamespace):
     """The merchant's catalog and customer, with shortcuts through the merchant API."""
 
     def configure(self, **settings) -> dict:
-        return self.merchant.ok("PATCH", CONFIG, settings)
+        return patch_config(self.merchant, **settings)
 
     def add_card(self, customer_id: str | None = None, source: str = "tok_visa") -> str:
-        body = {
-            "type": "PAYMENT_CARD",
-            "identityId": customer_id or self.customer,
-            "tokenId": source,
-            "name": "Card",
-        }
-        return self.merchant.ok("POST", "/payment", body)["id"]
+        customer_id = customer_id or self.customer
+        return add_payment_method(self.merchant, customer_id, source, name="Card")["id"]
 
     def new_customer(self, email: str) -> str:
-        body = {"first_name": "Bo", "last_name": "Brown", "email": email}
-        customer = self.merchant.ok("POST", "/customer", body, status=201)["id"]
+        customer = make_customer(self.merchant, "Bo", "Brown", email=email)["id"]
         self.add_card(customer)
         return customer
 
     def subscribe(self, price_id: str, quantity: int = 1, customer_id: str | None = None):
-        body = {
-            "identity_id": customer_id or self.customer,
-            "items": [{"price_id": price_id, "quantity": quantity}],
-        }
-        return self.merchant.ok("POST", "/subscriptions", body, status=201)
+        return subscribe(self.merchant, customer_id or self.customer, price_id, quantity)
 
     def subscription(self, sub_id: str | None = None) -> dict:
         return self.merchant.ok("GET", f"/subscriptions/{sub_id or self.sub}")
@@ -73,20 +60,26 @@ class Shop(SimpleNamespace):
         return [line.amount for line in lines.order_by(InvoiceLine.created_at)]
 
     def coupon(self, **fields) -> str:
-        body = {"name": "Stay with us", **fields}
-        return self.merchant.ok("POST", "/coupons", body, status=201)["id"]
+        return make_coupon(self.merchant, "Stay with us", **fields)["id"]
+
+    def unusable_retention_coupon(self, spoil: str) -> str:
+        """The retention offer's coupon, spoiled: ``deleted``, ``used_up`` by a neighbour's
+        subscription, or for ``other_currency`` (EUR) than the subscription's."""
+        terms = {"max_redemptions": 1, "percent_off": 20}
+        if spoil == "other_currency":
+            terms = {"amount_off": 500, "currency": "EUR"}
+        coupon = self.coupon(**terms)
+        self.configure(retention_coupon_id=coupon)
+        if spoil == "deleted":
+            self.merchant.ok("DELETE", f"/coupons/{coupon}")
+        elif spoil == "used_up":
+            neighbour = self.new_customer("bo@example.com")
+            subscribe(self.merchant, neighbour, self.basic, coupon_id=coupon)
+        return coupon
 
 
-def _price(company, product, amount, *, currency="USD", interval="month", **extra) -> str:
-    values = {"type": "recurring", "interval_count": 1, "active": True, **extra}
-    return Price.create(
-        company=company,
-        product=product,
-        unit_amount=amount,
-        currency=currency,
-        interval=interval,
-        **values,
-    ).id
+def _price(company, product, amount, **terms) -> str:
+    return stored_price(company, product, amount, **terms).id
 
 
 def _catalog(company) -> dict:
@@ -114,8 +107,7 @@ def _catalog(company) -> dict:
 
 def build_shop(merchant) -> Shop:
     shop = Shop(merchant=merchant, **_catalog(merchant.company))
-    body = {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com"}
-    shop.customer = merchant.ok("POST", "/customer", body, status=201)["id"]
+    shop.customer = make_customer(merchant, "Ada", "Lovelace", email="ada@example.com")["id"]
     shop.card = shop.add_card()
     shop.sub = shop.subscribe(shop.basic)["id"]
     return shop
@@ -181,10 +173,9 @@ class Portal:
         self.client = client or app.test_client()
         self.token = token
         if customer_id is not None:
-            url = merchant.ok("POST", HANDOFF, {"customer_id": customer_id})["url"]
+            url = handoff(merchant, customer_id)["url"]
             assert self.client.get(urlsplit(url).path).status_code == 303
-            code = merchant.ok("POST", HANDOFF, {"customer_id": customer_id})["code"]
-            self.token = merchant.ok("POST", EXCHANGE, {"code": code})["session_token"]
+            self.token = portal_session_token(merchant, customer_id)
 
     def clone(self) -> "Portal":
         """Another tab of the same browser session (its own test client, for threads)."""

@@ -203,17 +203,7 @@ def test_no_offer_for_a_subscription_already_set_to_end(portal, shop):
 
 @pytest.mark.parametrize("spoil", ["deleted", "used_up", "other_currency"])
 def test_an_unusable_coupon_is_not_offered(portal, shop, spoil):
-    terms = {"max_redemptions": 1, "percent_off": 20}
-    if spoil == "other_currency":
-        terms = {"amount_off": 500, "currency": "EUR"}
-    coupon = shop.coupon(**terms)
-    shop.configure(retention_coupon_id=coupon)
-    if spoil == "deleted":
-        shop.merchant.ok("DELETE", f"/coupons/{coupon}")
-    elif spoil == "used_up":
-        neighbour = shop.new_customer("bo@example.com")
-        body = {"identity_id": neighbour, "items": [{"price_id": shop.basic}], "coupon_id": coupon}
-        shop.merchant.ok("POST", "/subscriptions", body, status=201)
+    shop.unusable_retention_coupon(spoil)
     assert portal.ok("GET", sub_path(shop, "/retention-offer"))["coupon_id"] is None
     refused = portal.api("POST", sub_path(shop, "/retention-offer"))
     assert portal.error(refused) == (409, "CONFLICT")

@@ -254,17 +254,7 @@ def test_the_retention_offer_is_worded_from_the_coupon_and_accepting_cancels_not
 
 @pytest.mark.parametrize("spoil", ["deleted", "used_up", "other_currency"])
 def test_an_unusable_coupon_is_not_offered(portal, shop, merchant, spoil):
-    terms = {"max_redemptions": 1, "percent_off": 20}
-    if spoil == "other_currency":
-        terms = {"amount_off": 500, "currency": "EUR"}
-    coupon = shop.coupon(**terms)
-    shop.configure(retention_coupon_id=coupon)
-    if spoil == "deleted":
-        merchant.ok("DELETE", f"/coupons/{coupon}")
-    elif spoil == "used_up":
-        other = shop.new_customer("bo@example.com")
-        body = {"identity_id": other, "items": [{"price_id": shop.basic}], "coupon_id": coupon}
-        merchant.ok("POST", "/subscriptions", body, status=201)
+    shop.unusable_retention_coupon(spoil)
     offer = portal.cancel_page(shop.sub, "offer")
     assert offer.status_code == 303 and "/cancel/confirm" in offer.location
     refused = portal.post(sub_path(shop, "/retain"), follow=True)

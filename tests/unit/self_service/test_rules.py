@@ -20,12 +20,6 @@ JAN1 = datetime(2026, 1, 1)
 FEB1 = datetime(2026, 2, 1)
 
 
-@pytest.fixture
-def ctx(app):
-    with app.app_context(), db.connection_context():
-        yield
-
-
 def config(**overrides) -> dict:
     return {**DEFAULTS, **overrides}
 
