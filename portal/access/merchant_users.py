@@ -14,6 +14,7 @@ from portal.access.merchants import hash_password
 from portal.access.sessions import end_member_sessions
 from portal.db import db
 from portal.errors import Conflict, NotFound, ValidationFailed
+from portal.mail import outbox
 from portal.models import MerchantInvite, MerchantUser, utcnow
 from portal.security import random_token, sha256_hex
 
@@ -99,6 +100,23 @@ def invite(company, inviter: MerchantUser, email: str, now=None) -> tuple[Mercha
         expires_at=now + INVITE_LIFETIME,
     )
     return row, raw
+
+
+def queue_invitation(company, row: MerchantInvite, raw: str, inviter_email: str, base_url: str):
+    """Mail the invitation; the link comes from configuration, never from a request's Host."""
+    return outbox.enqueue(
+        company=company,
+        kind="merchant_invite",
+        to=row.email,
+        template="invite",
+        subject=f"You're invited to manage {company.name}'s billing portal",
+        context={
+            "inviter": inviter_email,
+            "link": f"{base_url}/merchant/invite/{raw}",
+            "hours": int(INVITE_LIFETIME.total_seconds() // 3600),
+        },
+        dedupe_key=f"merchant_invite:{row.id}",
+    )
 
 
 def read_invite(raw: str, now=None) -> MerchantInvite | None:

@@ -98,11 +98,28 @@ def _rehearse_issuing(company: Company, message_context: dict) -> None:
         discarded.rollback(begin=False)
 
 
+def queue_preview_link(company: Company, customer: Customer, to_email: str) -> str:
+    """A sign-in link as ``customer`` (the settings page's demo customer), mailed to the
+    merchant user ``to_email`` who asked to try the portal; returns the outbox id."""
+    lives = lifetimes()
+    token, row = access.issue_link(current_app.config["SECRET_KEY"], customer, "home", None, lives)
+    context = _message_context(company, None, lives, None)
+    message = mail.enqueue(
+        company=company,
+        kind="preview_link",
+        to=to_email,
+        template="sign_in",
+        subject=f"Test sign-in link: {company.name} billing portal (demo customer)",
+        context={**context, "link": f"{context['origin']}/portal/access/{token}"},
+        dedupe_key=f"preview_link:{row.id}",
+    )
+    record_event(company.id, customer.id, "auth.link_issued", {"preview": True})
+    return message.id
+
+
 def _message_context(company: Company, customer: Customer | None, lives, settings) -> dict:
     settings = settings or settings_of(get_config(company))
     return {
-        "company_name": company.name,
-        "brand_color": company.brand_color,
         "portal_header": settings["portal_header"],
         "origin": origin_for(company.id, current_app.config["PORTAL_BASE_URL"]),
         "minutes": int(lives.link.total_seconds() // 60),

@@ -12,14 +12,16 @@ from stdnum.eu import vat as eu_vat
 from stdnum.gb import vat as gb_vat
 from stdnum.us import ein
 
+from portal import email_address
 from portal.access.sessions import end_customer_sessions
 from portal.billing.countries import CODES
 from portal.db import locked, write_transaction
 from portal.errors import Conflict, ValidationFailed
+from portal.mail import outbox
 from portal.models import Customer, EmailChange, utcnow
 from portal.security import random_token, sha256_hex
 
-EMAIL_RE = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
+EMAIL_RE = re.compile(email_address.PATTERN)
 PHONE_RE = re.compile(r"^[0-9+().\-\s]{5,40}$")
 CONTROL_RE = re.compile(r"[\u0000-\u001f\u007f\u202a-\u202e\u2066-\u2069]")
 # field: (max length, required)
@@ -174,10 +176,28 @@ def update(customer: Customer, changes: dict, expected_version: int | None = Non
     return Customer.get_by_id(customer.id)
 
 
+def queue_email_change_confirmation(company, row: EmailChange, token: str, origin: str) -> str:
+    """Mail the new address its confirmation link; returns the outbox id."""
+    message = outbox.enqueue(
+        company=company,
+        kind="email_change",
+        to=row.new_email,
+        template="email_change",
+        subject=f"Confirm your new billing email for {company.name}",
+        context={
+            "link": f"{origin}/portal/confirm-email/{token}",
+            "minutes": int(EMAIL_CHANGE_LIFETIME.total_seconds() // 60),
+            "new_email": row.new_email,
+        },
+        dedupe_key=f"email_change:{row.id}",
+    )
+    return message.id
+
+
 def start_email_change(customer: Customer, new_email: str) -> tuple[str, EmailChange]:
     """Record the wish; the new address must confirm with the returned token."""
     address = (new_email or "").strip().lower()
-    if not EMAIL_RE.match(address) or len(address) > 254:
+    if not EMAIL_RE.fullmatch(address) or len(address) > email_address.MAX_LENGTH:
         raise ValidationFailed.field("email", "Enter a valid email address.")
     if address == (customer.email or "").lower():
         raise ValidationFailed.field("email", "This is already your billing email.")

@@ -13,12 +13,11 @@ from portal.models import (
     Price,
     Subscription,
     SubscriptionItem,
-    new_id,
     utcnow,
 )
 
 from . import credit
-from .invoices import LineSpec, create_invoice
+from .invoices import LineSpec, create_invoice, line_rows
 from .proration import Billing, ChangePlan, plan_change
 from .subscription_items import (
     LIVE_STATUSES,
@@ -132,26 +131,8 @@ def _replace_items(sub: Subscription, rows: list[SubscriptionItem], items: Items
 
 
 def _store_pending(sub: Subscription, lines: list[LineSpec], now: datetime) -> None:
-    PendingInvoiceItem.insert_many(
-        [
-            {
-                "id": new_id(),
-                "company": sub.company_id,
-                "subscription": sub.id,
-                "description": line.description[:500],
-                "quantity": line.quantity,
-                "unit_amount": line.unit_amount,
-                "amount": line.amount,
-                "proration": line.proration,
-                "period_start": line.period_start,
-                "period_end": line.period_end,
-                "price": line.price_id,
-                "created_at": now + timedelta(microseconds=index),
-                "updated_at": now,
-            }
-            for index, line in enumerate(lines)
-        ]
-    ).execute()
+    rows = line_rows(lines, now, company=sub.company_id, subscription=sub.id)
+    PendingInvoiceItem.insert_many(rows).execute()
 
 
 def _change_items(sub, items: Items, behavior, timing, now) -> tuple[bool, Invoice | None]:

@@ -35,6 +35,28 @@ class LineSpec:
     price_id: str | None = None
 
 
+def line_rows(lines: list[LineSpec], now: datetime, **owner) -> list[dict]:
+    """Insertable rows for ``lines`` (invoice lines or pending items), in their order."""
+    return [
+        {
+            "id": new_id(),
+            **owner,
+            "description": line.description[:500],
+            "quantity": line.quantity,
+            "unit_amount": line.unit_amount,
+            "amount": line.amount,
+            "proration": line.proration,
+            "period_start": line.period_start,
+            "period_end": line.period_end,
+            "price": line.price_id,
+            # Lines have no position column: a microsecond step keeps their order.
+            "created_at": now + timedelta(microseconds=index),
+            "updated_at": now,
+        }
+        for index, line in enumerate(lines)
+    ]
+
+
 def amount_remaining(invoice: Invoice) -> int:
     """What is still to pay: only an open invoice has anything left."""
     if invoice.status != "OPEN":
@@ -139,27 +161,7 @@ def create_invoice(
         created_at=now,
         updated_at=now,
     )
-    InvoiceLine.insert_many(
-        [
-            {
-                "id": new_id(),
-                "company": company.id,
-                "invoice": invoice.id,
-                "description": line.description[:500],
-                "quantity": line.quantity,
-                "unit_amount": line.unit_amount,
-                "amount": line.amount,
-                "proration": line.proration,
-                "period_start": line.period_start,
-                "period_end": line.period_end,
-                "price": line.price_id,
-                # Lines have no position column: a microsecond step keeps their order.
-                "created_at": now + timedelta(microseconds=index),
-                "updated_at": now,
-            }
-            for index, line in enumerate(lines)
-        ]
-    ).execute()
+    InvoiceLine.insert_many(line_rows(lines, now, company=company.id, invoice=invoice.id)).execute()
     credit.spend(invoice, from_customer, now)
     if subscription is not None:
         subscription.latest_invoice_id = invoice.id

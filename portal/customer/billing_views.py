@@ -20,7 +20,6 @@ from portal.deferred import send_mail_after_response
 from portal.digits import whole_number
 from portal.errors import Conflict, RateLimited, ValidationFailed
 from portal.extensions import htmx
-from portal.mail import outbox as mail
 from portal.models import Company, Customer
 from portal.portal_settings.tenancy import origin_for
 from portal.ratelimits import allow_email_change
@@ -171,23 +170,9 @@ def _send_email_confirmation(new_email: str) -> None:
             "You asked for several confirmation e-mails in a short time. Try again later."
         )
     origin = origin_for(company.id, current_app.config["PORTAL_BASE_URL"])
-    message = mail.enqueue(
-        company=company,
-        kind="email_change",
-        to=row.new_email,
-        template="email_change",
-        subject=f"Confirm your new billing email for {company.name}",
-        context={
-            "company_name": company.name,
-            "brand_color": company.brand_color,
-            "link": f"{origin}/portal/confirm-email/{token}",
-            "minutes": int(billing_info.EMAIL_CHANGE_LIFETIME.total_seconds() // 60),
-            "new_email": row.new_email,
-        },
-        dedupe_key=f"email_change:{row.id}",
-    )
+    message_id = billing_info.queue_email_change_confirmation(company, row, token, origin)
     record_event(company.id, customer.id, "billing_information.email_change_requested")
-    send_mail_after_response([message.id])
+    send_mail_after_response([message_id])
 
 
 @bp.route("/portal/confirm-email/<token>", methods=["GET", "POST"])

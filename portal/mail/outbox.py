@@ -47,9 +47,12 @@ def enqueue(
 ) -> OutboxMessage:
     """Write one e-mail into the outbox. Call inside the caller's transaction; no network here.
 
-    ``subject`` defaults to the template's entry in SUBJECTS. A second call with the same
+    The company's name and brand colour are in every template's context. ``subject``
+    defaults to the template's entry in SUBJECTS. A second call with the same
     ``dedupe_key`` returns the first row instead of queueing a duplicate."""
-    context = _branded(context)
+    context = _branded(
+        {"company_name": company.name, "brand_color": company.brand_color, **context}
+    )
     subject = clean_header(subject or SUBJECTS[template].format(**context))[:200]
     text_body, html_body = render(template, context)
     existing = OutboxMessage.get_or_none(OutboxMessage.dedupe_key == dedupe_key)

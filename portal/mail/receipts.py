@@ -31,8 +31,6 @@ def queue_receipt(invoice_id: str) -> None:
         to=customer.email,
         template="receipt",
         context={
-            "company_name": company.name,
-            "brand_color": company.brand_color,
             "portal_header": settings["portal_header"],
             "number": invoice.number,
             "amount": format_money(invoice.amount_due, invoice.currency),

@@ -13,19 +13,15 @@ from flask import (
 )
 from flask_login import current_user
 
-from portal.access import links as access
-from portal.access.activity import record_event
-from portal.access.signin import lifetimes
+from portal.access.signin import queue_preview_link
 from portal.billing.coupons import describe, is_valid
 from portal.db import write_transaction
 from portal.deferred import send_mail_after_response
 from portal.errors import ValidationFailed
 from portal.extensions import htmx, limiter
-from portal.mail import outbox as mail
 from portal.models import Coupon, CustomDomain, Product
 from portal.portal_settings.branding import HEX_COLOR
 from portal.portal_settings.config import get_config, settings_of
-from portal.portal_settings.tenancy import origin_for
 
 from . import bp
 from .preview import preview_context, preview_customer
@@ -165,32 +161,6 @@ def _user_limit_key() -> str:
     return f"merchant-user:{current_user.get_id() if current_user.is_authenticated else '-'}"
 
 
-def _queue_preview_link(comp, customer) -> str:
-    """Mint a sign-in link for the demo customer and queue it to the signed-in user."""
-    token, row = access.issue_link(
-        current_app.config["SECRET_KEY"], customer, "home", None, lifetimes()
-    )
-    origin = origin_for(comp.id, current_app.config["PORTAL_BASE_URL"])
-    message = mail.enqueue(
-        company=comp,
-        kind="preview_link",
-        to=current_user.email,
-        template="sign_in",
-        subject=f"Test sign-in link: {comp.name} billing portal (demo customer)",
-        context={
-            "company_name": comp.name,
-            "brand_color": comp.brand_color,
-            "portal_header": _stored()["portal_header"],
-            "link": f"{origin}/portal/access/{token}",
-            "minutes": int(lifetimes().link.total_seconds() // 60),
-            "greeting_name": "",
-        },
-        dedupe_key=f"preview_link:{row.id}",
-    )
-    record_event(comp.id, customer.id, "auth.link_issued", {"preview": True})
-    return message.id
-
-
 @bp.route("/merchant/settings/test-link", methods=["POST"])
 @limiter.limit("10 per hour", key_func=_user_limit_key)
 @signed_in
@@ -198,7 +168,7 @@ def send_test_link():
     """Email the signed-in user a sign-in link to the portal as the company's demo customer."""
     comp = company()
     with write_transaction():
-        message_id = _queue_preview_link(comp, preview_customer(comp))
+        message_id = queue_preview_link(comp, preview_customer(comp), current_user.email)
     send_mail_after_response([message_id])
 
     flash(f"We emailed {current_user.email} a sign-in link as the demo customer.")

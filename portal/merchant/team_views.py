@@ -8,7 +8,6 @@ from portal.access import merchant_users as accounts
 from portal.db import write_transaction
 from portal.deferred import send_mail_after_response
 from portal.errors import DomainError, NotFound, ValidationFailed
-from portal.mail import outbox as mail
 from portal.models import MerchantInvite, MerchantUser, utcnow
 
 from . import bp
@@ -59,7 +58,9 @@ def invite():
     try:
         with write_transaction():
             row, raw = accounts.invite(comp, current_user.user, form.email.data)
-            message = _enqueue_invitation(comp, row, raw)
+            message = accounts.queue_invitation(
+                comp, row, raw, current_user.email, current_app.config["PORTAL_BASE_URL"]
+            )
     except ValidationFailed as exc:
         form.email.errors = [exc.fields.get("email", exc.message)]
         return _page(form=form, status=422)
@@ -67,26 +68,6 @@ def invite():
 
     flash(f"Invitation sent to {row.email}. The link works once, for 48 hours.")
     return redirect(url_for("merchant.team"), 303)
-
-
-def _enqueue_invitation(comp, row: MerchantInvite, raw: str):
-    # The link comes from configuration, never from the request's Host.
-    link = f"{current_app.config['PORTAL_BASE_URL']}/merchant/invite/{raw}"
-    return mail.enqueue(
-        company=comp,
-        kind="merchant_invite",
-        to=row.email,
-        template="invite",
-        subject=f"You're invited to manage {comp.name}'s billing portal",
-        context={
-            "company_name": comp.name,
-            "brand_color": comp.brand_color,
-            "inviter": current_user.email,
-            "link": link,
-            "hours": int(accounts.INVITE_LIFETIME.total_seconds() // 3600),
-        },
-        dedupe_key=f"merchant_invite:{row.id}",
-    )
 
 
 @bp.route("/merchant/team/invites/<invite_id>/revoke", methods=["POST"])
