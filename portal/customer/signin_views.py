@@ -60,6 +60,11 @@ def public_portal_header(company) -> str | None:
     return portal_settings(company)["portal_header"] if company else None
 
 
+def _email_link(company: Company, email: str, destination: str, context: str | None) -> None:
+    queued = request_link(company, email, destination, context, portal_settings(company))
+    send_mail_after_response(queued)
+
+
 def _sign_in_page(company: Company):
     form = InvoiceSignInForm()
     # Only an id's shape, never a path: the link lands on /portal/invoices/<id> through
@@ -71,10 +76,7 @@ def _sign_in_page(company: Company):
         destination = (
             form.destination.data if form.destination.data in access.DESTINATIONS else "home"
         )
-        queued = request_link(
-            company, form.email.data, destination, invoice_id, portal_settings(company)
-        )
-        send_mail_after_response(queued)
+        _email_link(company, form.email.data, destination, invoice_id)
         return render_template(
             "customer/check_inbox.html", company=company, invoice_id=invoice_id
         ), 200
@@ -125,6 +127,17 @@ def _check_host(row) -> None:
         raise access.LinkInvalid()
 
 
+def _link_or_page(token: str, *, spent_ok: bool = False):
+    """(the link's row, None) when this host may use it, else (None, the page to show):
+    410 with a fresh-link button for a spent link (or its row, with ``spent_ok``), 404."""
+    try:
+        return _read_link_for_this_host(token), None
+    except access.LinkSpent as spent:
+        return (spent.row, None) if spent_ok else (None, _spent_page(spent.row))
+    except access.LinkInvalid:
+        return None, (render_template("customer/link_invalid.html"), 404)
+
+
 def _spent_page(row):
     company = Company.get_by_id(row.company_id)
     return render_template("customer/link_spent.html", company=company, form=ButtonForm()), 410
@@ -134,12 +147,9 @@ def _spent_page(row):
 @limiter.exempt
 def confirm_link(token):
     """Validate only: mail scanners fetch links, so GET and HEAD never use the token up."""
-    try:
-        row = _read_link_for_this_host(token)
-    except access.LinkSpent as spent:
-        return _spent_page(spent.row)
-    except access.LinkInvalid:
-        return render_template("customer/link_invalid.html"), 404
+    row, page = _link_or_page(token)
+    if page:
+        return page
     customer = Customer.get_by_id(row.customer_id)
     return render_template(
         "customer/confirm.html",
@@ -154,12 +164,9 @@ def confirm_link(token):
 def consume_link(token):
     if not ButtonForm().validate_on_submit():
         abort(400)
-    try:
-        row = _read_link_for_this_host(token)
-    except access.LinkSpent as spent:
-        return _spent_page(spent.row)
-    except access.LinkInvalid:
-        return render_template("customer/link_invalid.html"), 404
+    row, page = _link_or_page(token)
+    if page:
+        return page
     started = consume(row, request.host.lower(), request.user_agent.string)
     if started is None:
         return _spent_page(row)
@@ -185,23 +192,13 @@ def renew_link(token):
     """One click from an expired or used link to a fresh one in the inbox."""
     if not ButtonForm().validate_on_submit():
         abort(400)
-    try:
-        row = _read_link_for_this_host(token)
-    except access.LinkSpent as spent:
-        row = spent.row
-    except access.LinkInvalid:
-        return render_template("customer/link_invalid.html"), 404
+    row, page = _link_or_page(token, spent_ok=True)
+    if page:
+        return page
     company = Company.get_by_id(row.company_id)
     customer = Customer.get_by_id(row.customer_id)
     if customer.email:
-        queued = request_link(
-            company,
-            customer.email,
-            row.destination,
-            row.destination_context,
-            portal_settings(company),
-        )
-        send_mail_after_response(queued)
+        _email_link(company, customer.email, row.destination, row.destination_context)
     return render_template("customer/check_inbox.html", company=company)
 
 
