@@ -2,25 +2,31 @@
 
 from flask_wtf import FlaskForm
 from markupsafe import Markup
-from wtforms import EmailField, HiddenField, SelectChoice, SelectField, StringField
+from wtforms import HiddenField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import TextInput, html_params
 
+from portal import email_address
 from portal.billing.countries import COUNTRIES
 from portal.billing.gateway import parse_expiry
 from portal.digits import is_ascii_digits
-from portal.email_address import FORM_SHAPE as EMAIL_SHAPE
+
+
+def _optional_text(label: str, max_length: int, autocomplete: str) -> StringField:
+    return StringField(
+        label,
+        validators=[Optional(), Length(max=max_length)],
+        render_kw={"autocomplete": autocomplete},
+    )
 
 
 class SignInForm(FlaskForm):
-    email = EmailField(
+    email = email_address.form_field(
         "Email address",
-        validators=[
-            DataRequired("Enter your email address."),
-            Length(max=254),
-            EMAIL_SHAPE,
-        ],
-        render_kw={"autocomplete": "email", "inputmode": "email", "autofocus": True},
+        "Enter your email address.",
+        autocomplete="email",
+        inputmode="email",
+        autofocus=True,
     )
     destination = HiddenField(default="home")
 
@@ -75,11 +81,7 @@ class CardForm(NonceForm):
         # The card script checks it beside the tokenizer's answer, to show every error at once.
         render_kw={"autocomplete": "cc-name", "data-required": "Enter the name on the card."},
     )
-    postal_code = StringField(
-        "Postal code",
-        validators=[Optional(), Length(max=20)],
-        render_kw={"autocomplete": "postal-code"},
-    )
+    postal_code = _optional_text("Postal code", 20, "postal-code")
 
     def validate_number(self, field):
         if not self.token.data and not (field.data or "").strip():
@@ -151,39 +153,13 @@ class BillingForm(NonceForm):
         validators=[DataRequired("Enter your last name."), Length(max=100)],
         render_kw={"autocomplete": "family-name"},
     )
-    company_name = StringField(
-        "Company name",
-        validators=[Optional(), Length(max=200)],
-        render_kw={"autocomplete": "organization"},
-    )
-    phone = StringField(
-        "Phone", validators=[Optional(), Length(max=40)], render_kw={"autocomplete": "tel"}
-    )
-    address_line1 = StringField(
-        "Address line 1",
-        validators=[Optional(), Length(max=200)],
-        render_kw={"autocomplete": "address-line1"},
-    )
-    address_line2 = StringField(
-        "Address line 2",
-        validators=[Optional(), Length(max=200)],
-        render_kw={"autocomplete": "address-line2"},
-    )
-    city = StringField(
-        "City",
-        validators=[Optional(), Length(max=100)],
-        render_kw={"autocomplete": "address-level2"},
-    )
-    region = StringField(
-        "State, province or region",
-        validators=[Optional(), Length(max=100)],
-        render_kw={"autocomplete": "address-level1"},
-    )
-    postal_code = StringField(
-        "Postal code",
-        validators=[Optional(), Length(max=20)],
-        render_kw={"autocomplete": "postal-code"},
-    )
+    company_name = _optional_text("Company name", 200, "organization")
+    phone = _optional_text("Phone", 40, "tel")
+    address_line1 = _optional_text("Address line 1", 200, "address-line1")
+    address_line2 = _optional_text("Address line 2", 200, "address-line2")
+    city = _optional_text("City", 100, "address-level2")
+    region = _optional_text("State, province or region", 100, "address-level1")
+    postal_code = _optional_text("Postal code", 20, "postal-code")
     country = SelectField(
         "Country",
         choices=[SelectChoice("", "Choose a country")]
@@ -210,12 +186,6 @@ class BillingForm(NonceForm):
 
 
 class EmailForm(NonceForm):
-    email = EmailField(
-        "Billing email",
-        validators=[
-            DataRequired("Enter an email address."),
-            Length(max=254),
-            EMAIL_SHAPE,
-        ],
-        render_kw={"autocomplete": "email"},
+    email = email_address.form_field(
+        "Billing email", "Enter an email address.", autocomplete="email"
     )

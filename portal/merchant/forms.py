@@ -5,8 +5,8 @@ from flask_wtf.file import FileField
 from wtforms import EmailField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from portal import email_address
 from portal.access.merchant_users import MAX_PASSWORD
-from portal.email_address import FORM_SHAPE as EMAIL_SHAPE
 
 
 class SignInForm(FlaskForm):
@@ -23,10 +23,8 @@ class SignInForm(FlaskForm):
 
 
 class InviteForm(FlaskForm):
-    email = EmailField(
-        "Email address",
-        validators=[DataRequired("Enter an email address."), Length(max=254), EMAIL_SHAPE],
-        render_kw={"autocomplete": "off", "inputmode": "email"},
+    email = email_address.form_field(
+        "Email address", "Enter an email address.", autocomplete="off", inputmode="email"
     )
 
 
