@@ -43,21 +43,22 @@ def _renewal_address() -> tuple[str | None, str]:
     return (customer.email if customer else None), row.company_id
 
 
-link_email_limit = limiter.shared_limit(
-    lambda: current_app.config["PORTAL_LINK_RATE_LIMIT_EMAIL"],
-    scope="link-email",
-    key_func=_email_key,
-    methods=["POST"],
+def configured_limit(setting: str, scope: str, methods=("POST",), **options):
+    """A limit shared by every route it decorates, at the rate of the ``setting`` config
+    value (read per request, so tests and deployments can change it)."""
+    return limiter.shared_limit(
+        lambda: current_app.config[setting],
+        scope=scope,
+        methods=list(methods) if methods else None,
+        **options,
+    )
+
+
+link_email_limit = configured_limit(
+    "PORTAL_LINK_RATE_LIMIT_EMAIL", "link-email", key_func=_email_key
 )
-link_ip_limit = limiter.shared_limit(
-    lambda: current_app.config["PORTAL_LINK_RATE_LIMIT_IP"],
-    scope="link-ip",
-    methods=["POST"],
-)
-consume_limit = limiter.shared_limit(
-    lambda: current_app.config["PORTAL_CONSUME_RATE_LIMIT_IP"],
-    scope="consume-ip",
-)
+link_ip_limit = configured_limit("PORTAL_LINK_RATE_LIMIT_IP", "link-ip")
+consume_limit = configured_limit("PORTAL_CONSUME_RATE_LIMIT_IP", "consume-ip", methods=None)
 
 
 def allow_email_change(customer_id: str) -> bool:

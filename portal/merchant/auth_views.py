@@ -6,7 +6,7 @@ per account from browsers that have not signed in to that account before — so 
 elsewhere slows down, while the owner's own browser is never locked out.
 """
 
-from flask import current_app, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.access import merchant_users as accounts
@@ -16,6 +16,7 @@ from portal.db import write_transaction
 from portal.errors import DomainError
 from portal.extensions import _client_key, limiter
 from portal.models import MerchantUser
+from portal.ratelimits import configured_limit
 from portal.security import sha256_hex
 
 from . import bp
@@ -45,17 +46,13 @@ def _known_device() -> bool:
     return user is not None and user.id == user_id
 
 
-ip_limit = limiter.shared_limit(
-    lambda: current_app.config["PORTAL_MERCHANT_SIGNIN_RATE_LIMIT_IP"],
-    scope="merchant-signin-ip",
-    key_func=_client_key,
-    methods=["POST"],
+ip_limit = configured_limit(
+    "PORTAL_MERCHANT_SIGNIN_RATE_LIMIT_IP", "merchant-signin-ip", key_func=_client_key
 )
-account_limit = limiter.shared_limit(
-    lambda: current_app.config["PORTAL_MERCHANT_SIGNIN_RATE_LIMIT_ACCOUNT"],
-    scope="merchant-signin-account",
+account_limit = configured_limit(
+    "PORTAL_MERCHANT_SIGNIN_RATE_LIMIT_ACCOUNT",
+    "merchant-signin-account",
     key_func=_account_key,
-    methods=["POST"],
     exempt_when=_known_device,
     deduct_when=lambda response: response.status_code == 401,
 )
