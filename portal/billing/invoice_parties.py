@@ -3,6 +3,8 @@ later change of name or address never rewrites an invoice already sent."""
 
 from portal.models import Company, Customer, Invoice
 
+from .addresses import customer_address
+
 
 def seller_details(company: Company) -> dict:
     """The merchant as an invoice names it (its brand colour is styling, not content)."""
@@ -17,23 +19,9 @@ def buyer_details(customer) -> dict:
         "company_name": customer.company_name,
         "email": customer.email,
         "phone": customer.phone,
-        "address": {
-            "line1": customer.address_line1,
-            "line2": customer.address_line2,
-            "city": customer.city,
-            "region": customer.region,
-            "postal_code": customer.postal_code,
-            "country": customer.country,
-        },
+        "address": customer_address(customer),
         "tax_id": customer.tax_id,
     }
-
-
-def address_lines(address: dict) -> list[str]:
-    """A buyer's address as printed lines (line 1, line 2, postal code and city, region)."""
-    city_line = " ".join(p for p in (address.get("postal_code"), address.get("city")) if p)
-    region_line = ", ".join(p for p in (address.get("region"), address.get("country")) if p)
-    return [p for p in (address.get("line1"), address.get("line2"), city_line, region_line) if p]
 
 
 def parties(invoice: Invoice, company: Company | None = None, customer=None) -> tuple[dict, dict]:

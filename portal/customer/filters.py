@@ -1,5 +1,6 @@
 """Jinja filters for money, dates and statuses, so templates never do arithmetic."""
 
+from portal.billing.addresses import address_lines, customer_address
 from portal.billing.invoices import display_status
 from portal.billing.money import format_money
 from portal.timefmt import human_date
@@ -40,6 +41,7 @@ def install(app) -> None:
     app.add_template_filter(lambda cents, currency: format_money(cents, currency), "money")
     app.add_template_filter(human_date, "date")
     app.add_template_filter(portal_status, "invoice_status")
+    app.add_template_filter(lambda customer: address_lines(customer_address(customer)), "address")
     app.add_template_filter(
         lambda s: STATUS_LABELS.get(s, s.replace("_", " ").title()), "status_label"
     )

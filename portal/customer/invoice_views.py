@@ -5,7 +5,8 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from portal.access.activity import record_event
-from portal.billing.invoice_parties import address_lines, parties
+from portal.billing.addresses import address_lines
+from portal.billing.invoice_parties import parties
 from portal.billing.invoices import collect_now, lines_by_invoice
 from portal.customer import bp
 from portal.customer.session import signed_in

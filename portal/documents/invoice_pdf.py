@@ -9,7 +9,7 @@ from pathlib import Path
 
 from fpdf import FPDF, FontFace
 
-from portal.billing.invoice_parties import address_lines
+from portal.billing.addresses import address_lines
 from portal.billing.money import format_money
 
 FONTS = Path(__file__).parent / "fonts"

@@ -72,7 +72,7 @@ def test_the_default_method_and_billing_summary_are_shown(client, merchant, jo):
     add_payment_method(merchant, jo["id"], "tok_mastercard")  # not the default: the first card is
     text = text_of(page(client, "/portal"))
     assert re.search(r"Payment method Visa ending in 4242 · expires \d\d/\d{4}", text)
-    assert "Jo Doe jo@example.com 1 Main St 10115 Berlin DE Tax ID: DE999999995" in text
+    assert "Jo Doe jo@example.com 1 Main St 10115 Berlin Germany Tax ID: DE999999995" in text
     assert "Invoices to pay" not in text
 
 
