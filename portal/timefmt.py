@@ -1,9 +1,10 @@
 """Time as text: the wire formats (ISO-8601 UTC with milliseconds, pure dates) and the one
 human date style, from babel's CLDR data."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from babel.dates import format_date
+from babel.units import format_unit
 
 from portal.config import LOCALE
 
@@ -21,3 +22,14 @@ def day(value: datetime | None) -> str | None:
 def human_date(value: datetime | date | None, locale: str = LOCALE) -> str:
     """The one date style people read on pages, e-mails and documents: Dec 6, 2026."""
     return "" if value is None else format_date(value, "medium", locale=locale)
+
+
+def duration(value: timedelta, locale: str = LOCALE) -> str:
+    """How long something lasts, in words: "15 minutes", "24 hours", "7 days". Always an
+    exact count of the unit, never rounded: a link that lasts 90 minutes says so."""
+    seconds = int(value.total_seconds())
+    if seconds % 86400 == 0 and seconds > 3 * 86400:
+        return format_unit(seconds // 86400, "duration-day", locale=locale)
+    if seconds % 3600 == 0 and seconds >= 2 * 3600:
+        return format_unit(seconds // 3600, "duration-hour", locale=locale)
+    return format_unit(max(1, seconds // 60), "duration-minute", locale=locale)

@@ -17,6 +17,7 @@ from portal.errors import Conflict, NotFound, ValidationFailed
 from portal.mail import outbox
 from portal.models import MerchantInvite, MerchantUser, utcnow
 from portal.security import random_token, sha256_hex
+from portal.timefmt import duration
 
 INVITE_LIFETIME = timedelta(hours=48)
 MIN_PASSWORD = 10
@@ -113,7 +114,7 @@ def queue_invitation(company, row: MerchantInvite, raw: str, inviter_email: str,
         context={
             "inviter": inviter_email,
             "link": f"{base_url}/merchant/invite/{raw}",
-            "hours": int(INVITE_LIFETIME.total_seconds() // 3600),
+            "lifetime": duration(INVITE_LIFETIME),
         },
         dedupe_key=f"merchant_invite:{row.id}",
     )

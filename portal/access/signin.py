@@ -12,6 +12,7 @@ from portal.models import Company, Customer, Invoice
 from portal.models.base import new_id
 from portal.portal_settings.config import get_config, settings_of
 from portal.portal_settings.tenancy import origin_for
+from portal.timefmt import duration
 
 
 def lifetimes() -> Lifetimes:
@@ -122,7 +123,7 @@ def _message_context(company: Company, customer: Customer | None, lives, setting
     return {
         "portal_header": settings["portal_header"],
         "origin": origin_for(company.id, current_app.config["PORTAL_BASE_URL"]),
-        "minutes": int(lives.link.total_seconds() // 60),
+        "lifetime": duration(lives.link),
         "greeting_name": customer.first_name if customer else "",
     }
 

@@ -20,6 +20,7 @@ from portal.errors import Conflict, ValidationFailed
 from portal.mail import outbox
 from portal.models import Customer, EmailChange, utcnow
 from portal.security import random_token, sha256_hex
+from portal.timefmt import duration
 
 EMAIL_RE = re.compile(email_address.PATTERN)
 PHONE_RE = re.compile(r"^[0-9+().\-\s]{5,40}$")
@@ -186,7 +187,7 @@ def queue_email_change_confirmation(company, row: EmailChange, token: str, origi
         subject=f"Confirm your new billing email for {company.name}",
         context={
             "link": f"{origin}/portal/confirm-email/{token}",
-            "minutes": int(EMAIL_CHANGE_LIFETIME.total_seconds() // 60),
+            "lifetime": duration(EMAIL_CHANGE_LIFETIME),
             "new_email": row.new_email,
         },
         dedupe_key=f"email_change:{row.id}",

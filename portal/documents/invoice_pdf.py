@@ -4,6 +4,7 @@ DejaVu Sans is embedded so €, ł, ß, Ω and Cyrillic or Greek names print.
 """
 
 import json
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from fpdf import FPDF, FontFace
 
 from portal.billing.addresses import address_lines
 from portal.billing.money import format_money
+from portal.timefmt import human_date
 
 FONTS = Path(__file__).parent / "fonts"
 INK = (17, 24, 39)
@@ -64,16 +66,25 @@ def _header(pdf: _InvoicePdf, data: dict) -> None:
     pdf.text_line(f"{_kind(data)} {data['number']}", 14, bold=True)
     facts = [
         ("Status", data["status"].replace("_", " ").title()),
-        ("Issued", data["issue_date"]),
-        ("Due", data["due_date"]),
-        ("Paid", data["paid_date"]),
+        ("Issued", _day(data["issue_date"])),
+        ("Due", _day(data["due_date"])),
+        ("Paid", _day(data["paid_date"])),
     ]
     if data["period_start"] and data["period_end"]:
-        facts.append(("Period", f"{data['period_start']} – {data['period_end']}"))
+        facts.append(("Period", _span(data["period_start"], data["period_end"])))
     for label, value in facts:
         if value:
             pdf.text_line(f"{label}: {value}", 9, color=MUTED)
     pdf.ln(3)
+
+
+def _day(iso_day: str | None) -> str:
+    """The data's YYYY-MM-DD in the one date style of pages and e-mails."""
+    return human_date(date.fromisoformat(iso_day)) if iso_day else ""
+
+
+def _span(start: str, end: str) -> str:
+    return f"{_day(start)} – {_day(end)}"
 
 
 def _bill_to(pdf: _InvoicePdf, customer: dict) -> None:
@@ -110,7 +121,7 @@ def _lines(pdf: _InvoicePdf, data: dict) -> None:
         for line in data["lines"]:
             description = line["description"]
             if line["period_start"] and line["period_end"]:
-                description += f"\n{line['period_start']} – {line['period_end']}"
+                description += "\n" + _span(line["period_start"], line["period_end"])
             if line["proration"]:
                 description += "\n(prorated)"
             table.row(

@@ -74,6 +74,16 @@ def test_the_pdf_is_a_pdf_with_the_invoice_in_it(client, merchant, billed):
         assert expected in text, expected
 
 
+def test_the_pdf_writes_dates_as_the_pages_and_e_mails_do(client, merchant, billed):
+    customer, invoice = billed
+    sign_in_with_handoff(client, merchant, customer["id"])
+    text = page_text(pdf_of(client, invoice.id).data)
+    issued = invoice.created_at
+    assert f"Issued: {issued:%b} {issued.day}, {issued.year}" in text
+    assert re.search(r"Period: \w{3} \d{1,2}, \d{4} – \w{3} \d{1,2}, \d{4}", text)
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", text)  # no wire-format dates on paper
+
+
 def test_the_pdf_downloads_as_an_uncached_attachment(client, merchant, billed):
     customer, invoice = billed
     sign_in_with_handoff(client, merchant, customer["id"])

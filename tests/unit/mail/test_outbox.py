@@ -82,7 +82,7 @@ def queue(company, n=1, *, name=None, to="ada@example.com", subject=None, key="k
         "brand_color": "#0f766e",
         "portal_header": "Billing for Acme customers",
         "link": "http://portal.test/portal/access/abc?x=1&y=2",
-        "minutes": 15,
+        "lifetime": "15 minutes",
         "greeting_name": "Ada",
     }
     with db.atomic():
@@ -273,7 +273,7 @@ def test_email_change_template(mail_app, company, smtp):
                 "company_name": "Acme",
                 "brand_color": "red; background:url(x)",
                 "link": "http://portal.test/confirm",
-                "minutes": 30,
+                "lifetime": "30 minutes",
                 "new_email": "new<b>@example.com",
             },
             dedupe_key="change-1",
