@@ -1,16 +1,18 @@
 """Money that adds up: over random plans, quantities, coupons and credit, the rows of the
 plan-change preview sum to its "Due now", the invoice it makes shows the same amounts (lines,
-discount, credit), and the invoice list and the invoice page agree on what was due."""
+discount, credit) on its page, in its PDF and in the receipt e-mail, and the invoice list and
+the invoice page agree on what was due."""
 
 import random
 import re
 
 import pytest
+from pdftext import page_text
 
 from portal.db import db
-from portal.models import CreditEntry, Invoice
+from portal.models import CreditEntry, Invoice, OutboxMessage
 
-MONEY = r"([-\u2212]?)\$([\d,]+\.\d\d)"  # the pages write minus as U+2212 or -
+MONEY = r"(-?)\$([\d,]+\.\d\d)"
 
 
 def cents(sign: str, digits: str) -> int:
@@ -29,6 +31,21 @@ def preview_rows(html: str) -> tuple[list[int], int | None]:
 def fact(html: str, term: str) -> int:
     match = re.search(rf"<dt>{term}[^<]*</dt><dd>(?:<strong>)?{MONEY}", html)
     return cents(*match.groups()) if match else 0
+
+
+def pdf_money(text: str, invoice: Invoice) -> None:
+    """The PDF's line amounts sum to its subtotal, and its totals are the invoice's."""
+    table = text[text.index("Unit price\nAmount\n") : text.index("Subtotal:")]
+    # Each line prints its unit price, then its amount.
+    amounts = [cents(*m) for m in re.findall(MONEY, table)][1::2]
+    total = {
+        label: cents(sign, digits)
+        for label, sign, digits in re.findall(r"^([A-Z][a-z ]+):  " + MONEY + "$", text, re.M)
+    }
+    assert sum(amounts) == total["Subtotal"] == invoice.subtotal
+    assert total["Subtotal"] + total.get("Discount", 0) == total["Total"] == invoice.total
+    assert total.get("Credit applied", 0) == -invoice.credit_applied
+    assert total["Amount paid"] == invoice.amount_paid
 
 
 def give_credit(shop, amount: int) -> None:
@@ -92,6 +109,13 @@ def test_every_money_screen_adds_up(portal, shop, clock, seed):
     discount, credit = -abs(fact(detail, "Discount")), -abs(fact(detail, "Credit applied"))
     assert subtotal + discount == fact(detail, "Total") == invoice.total
     assert invoice.total + credit == invoice.amount_due or invoice.total < 0
+    pdf_money(page_text(portal.get(f"/portal/invoices/{invoice.id}/pdf").data), invoice)
+    receipt = OutboxMessage.get_or_none(OutboxMessage.dedupe_key == f"receipt:{invoice.id}")
+    if invoice.status == "PAID" and invoice.amount_paid > 0:
+        sign, digits = re.search(
+            f"Invoice {re.escape(invoice.number)}: {MONEY} paid", receipt.text_body
+        ).groups()
+        assert cents(sign, digits) == invoice.amount_paid
     listed = portal.get("/portal/invoices").get_data(as_text=True)
     row = re.search(
         rf"{re.escape(invoice.number)}</a></td>.*?class=\"num\">{MONEY}( credit)?", listed, re.S
