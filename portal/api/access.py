@@ -10,7 +10,7 @@ from portal.access import sessions
 from portal.access.activity import record_event
 from portal.access.signin import consume, exchange, lifetimes, request_link
 from portal.billing import credit
-from portal.billing.lookup import get_owned, get_referenced
+from portal.billing.lookup import get_referenced
 from portal.deferred import send_mail_after_response
 from portal.errors import ValidationFailed
 from portal.models import Company, Customer
@@ -20,7 +20,7 @@ from portal.ratelimits import consume_limit, link_email_limit, link_ip_limit
 from portal.timefmt import iso
 
 from . import schemas
-from .core import SESSION_AUTHENTICATORS, api_route
+from .core import SESSION_AUTHENTICATORS, api_route, owned
 from .customers import render
 from .envelope import ApiError, success
 from .fields import Email, Id
@@ -120,8 +120,13 @@ def _authenticate_session() -> None:
 SESSION_AUTHENTICATORS["session"] = _authenticate_session
 
 
-def _session_payload(session, raw, destination: str) -> dict:
-    return {
+def _invalid_token(what: str) -> ApiError:
+    return ApiError(401, "INVALID_TOKEN", f"This {what} is invalid, expired or already used.")
+
+
+def _signed_in(session, raw, destination: str):
+    """The answer of both ways in, the magic link and the handoff code: the new session."""
+    payload = {
         "session_token": raw,
         "expires_at": iso(session.expires_at),
         "customer_id": session.customer_id,
@@ -129,6 +134,7 @@ def _session_payload(session, raw, destination: str) -> dict:
         "destination": destination,
         "return_url": settings_of(get_config(session.company_id))["return_url"],
     }
+    return success(payload, message="Signed in")
 
 
 @api_route(
@@ -166,14 +172,12 @@ def consume_route(body: TokenBody):
     try:
         row = access.read_link(current_app.config["SECRET_KEY"], body.token, lifetimes())
     except (access.LinkInvalid, access.LinkSpent):
-        raise ApiError(
-            401, "INVALID_TOKEN", "This link is invalid, expired or already used."
-        ) from None
+        raise _invalid_token("link") from None
     started = consume(row, None, request.user_agent.string)
     if started is None:
-        raise ApiError(401, "INVALID_TOKEN", "This link is invalid, expired or already used.")
+        raise _invalid_token("link")
     session, raw = started
-    return success(_session_payload(session, raw, row.destination), message="Signed in")
+    return _signed_in(session, raw, row.destination)
 
 
 @api_route(
@@ -210,9 +214,9 @@ def handoff_route(body: HandoffRequest):
 def exchange_route(body: CodeBody):
     result = exchange(body.code, None, request.user_agent.string)
     if result is None:
-        raise ApiError(401, "INVALID_TOKEN", "This code is invalid, expired or already used.")
+        raise _invalid_token("code")
     row, session, raw = result
-    return success(_session_payload(session, raw, row.destination), message="Signed in")
+    return _signed_in(session, raw, row.destination)
 
 
 @api_route(
@@ -256,7 +260,7 @@ def revoke_route(body: RevokeRequest):
     response=Me,
 )
 def me_route():
-    customer = get_owned(Customer, g.company, g.portal_session.customer_id, "customer")
+    customer = owned(Customer, g.portal_session.customer_id, "customer")
     return success(
         {
             "customer": render(customer),

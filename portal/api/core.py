@@ -1,12 +1,15 @@
-"""The one decorator every API route uses: auth, parsing, transaction, idempotency, OpenAPI."""
+"""The one decorator every API route uses (auth, parsing, transaction, idempotency, OpenAPI),
+and what the routes share past it: the company-scoped lookup and the list envelope."""
 
 import math
 import time
 from functools import wraps
+from typing import Annotated
 
-from flask import Blueprint, Response, current_app
-from pydantic import Field
+from flask import Blueprint, Response, current_app, g
+from pydantic import AfterValidator, Field
 
+from portal.billing.lookup import get_owned
 from portal.db import db, write_transaction
 from portal.errors import DomainError
 from portal.extensions import api_key_identity, limiter
@@ -98,6 +101,11 @@ def api_route(
     return decorate
 
 
+def owned(model, object_id: str, label: str):
+    """The ``model`` row of the calling company; another company's id is NOT_FOUND."""
+    return get_owned(model, g.company, object_id, label)
+
+
 class ListQuery(Query):
     limit: int = Field(20, ge=1, le=100)
     offset: int = Field(0, ge=0, le=10_000_000)
@@ -107,14 +115,34 @@ class ListQuery(Query):
         return [i.strip() for i in self.ids.split(",") if i.strip()] if self.ids else None
 
 
-def paginate(select, params: ListQuery, render_many, *, id_field, order) -> Response:
-    """One page of ``select`` in the list envelope; ``render_many`` turns rows into dicts
-    in one go, so a page costs a fixed number of queries whatever its size."""
+# A text filter sent empty (``?customer_id=``) filters nothing, as if it were left out.
+TextFilter = Annotated[str | None, AfterValidator(lambda value: value or None)]
+
+
+def newest_first(model) -> tuple:
+    """The usual order of a list: newest first, the id breaking ties so pages never overlap."""
+    return (model.created_at.desc(), model.id)
+
+
+def one_page(select, params: ListQuery, *, filters=(), order=None) -> tuple[list, int]:
+    """The rows of one page of ``select`` and the total. ``filters`` pairs a column with the
+    value the query asks for; a value of None filters nothing."""
+    for column, value in filters:
+        if value is not None:
+            select = select.where(column == value)
     ids = params.id_list()
     if ids is not None:
-        select = select.where(id_field.in_(ids))
+        select = select.where(select.model.id.in_(ids))
     total = select.count()
+    order = order or newest_first(select.model)
     rows = list(select.order_by(*order).limit(params.limit).offset(params.offset))
+    return rows, total
+
+
+def paginate(select, params: ListQuery, render_many, *, filters=(), order=None) -> Response:
+    """One page of ``select`` in the list envelope; ``render_many`` turns rows into dicts
+    in one go, so a page costs a fixed number of queries whatever its size."""
+    rows, total = one_page(select, params, filters=filters, order=order)
     return success(
         render_many(rows),
         pagination={
@@ -123,6 +151,14 @@ def paginate(select, params: ListQuery, render_many, *, id_field, order) -> Resp
             "offset": params.offset,
             "has_more": params.offset + len(rows) < total,
         },
+    )
+
+
+def single_page(data: list, *, limit: int | None = None) -> Response:
+    """A list answered whole, in the list envelope: one page and nothing after it."""
+    limit = len(data) if limit is None else limit
+    return success(
+        data, pagination={"total": len(data), "limit": limit, "offset": 0, "has_more": False}
     )
 
 

@@ -17,6 +17,7 @@ from . import schemas, serializers
 from .core import ListQuery, api_route, paginate
 from .envelope import success
 from .fields import Amount, Currency, Metadata, Name
+from .updates import refuse_frozen, save_changes
 from .validation import Body
 
 FROZEN = (
@@ -117,12 +118,8 @@ def live_coupon(company: Company, coupon_id: str) -> Coupon:
 
 def edit_coupon(coupon: Coupon, values: dict) -> Coupon:
     """Rename or re-tag; the discount terms are fixed once customers may hold the coupon."""
-    frozen = [name for name in FROZEN if name in values]
-    if frozen:
-        raise ValidationFailed(FROZEN_MESSAGE, fields=dict.fromkeys(frozen, FROZEN_MESSAGE))
-    if values:
-        Coupon.update(**values, updated_at=utcnow()).where(Coupon.id == coupon.id).execute()
-    return Coupon.get_by_id(coupon.id)
+    refuse_frozen(values, FROZEN, FROZEN_MESSAGE)
+    return save_changes(coupon, values)
 
 
 def remove_coupon(coupon: Coupon) -> Coupon:
@@ -156,13 +153,8 @@ def create_coupon(body: CouponCreate):
     paginated=True,
 )
 def list_coupons(query: ListQuery):
-    return paginate(
-        Coupon.select().where((Coupon.company == g.company) & Coupon.deleted_at.is_null()),
-        query,
-        lambda rows: [serializers.coupon(c) for c in rows],
-        id_field=Coupon.id,
-        order=(Coupon.created_at.desc(), Coupon.id),
-    )
+    select = Coupon.select().where((Coupon.company == g.company) & Coupon.deleted_at.is_null())
+    return paginate(select, query, lambda rows: [serializers.coupon(c) for c in rows])
 
 
 @api_route(

@@ -7,13 +7,22 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from portal.access.sessions import end_customer_sessions
 from portal.billing import billing_info
-from portal.billing.lookup import get_owned
 from portal.models import Customer, PaymentMethod, PreviewCustomer, Subscription, utcnow
 
 from . import schemas, serializers
-from .core import ListQuery, api_route, paginate
+from .core import (
+    ListQuery,
+    TextFilter,
+    api_route,
+    newest_first,
+    one_page,
+    owned,
+    paginate,
+    single_page,
+)
 from .envelope import success
 from .fields import Email, Metadata, Name
+from .subscriptions import render_many as render_subscriptions
 from .validation import Body
 
 Phone = Annotated[
@@ -47,19 +56,15 @@ class CustomerCreate(Body):
     tax_id: TaxId | None = None
 
 
-class CustomerUpdate(Body):
+# The create fields, each optional: a partial update sends only what changes. (A comment,
+# not a docstring: pydantic would publish a docstring in the OpenAPI document.)
+class CustomerUpdate(CustomerCreate):
     first_name: Name | None = None
     last_name: Name | None = None
-    company_name: CompanyName | None = None
-    email: Email | None = None
-    phone: Phone | None = None
-    personal_address: Address | None = None
-    tags: Metadata | None = None
-    tax_id: TaxId | None = None
 
 
 class SubscriptionListQuery(ListQuery):
-    status: str | None = Field(None, max_length=40)
+    status: TextFilter = Field(None, max_length=40)
 
 
 ADDRESS_COLUMNS = {
@@ -135,13 +140,8 @@ def list_customers(query: ListQuery):
     previews = PreviewCustomer.select(PreviewCustomer.customer).where(
         PreviewCustomer.company == g.company
     )
-    return paginate(
-        Customer.select().where((Customer.company == g.company) & Customer.id.not_in(previews)),
-        query,
-        render_many,
-        id_field=Customer.id,
-        order=(Customer.created_at.desc(), Customer.id),
-    )
+    select = Customer.select().where((Customer.company == g.company) & Customer.id.not_in(previews))
+    return paginate(select, query, render_many)
 
 
 @api_route(
@@ -152,7 +152,7 @@ def list_customers(query: ListQuery):
     response=schemas.Customer,
 )
 def get_customer(customer_id: str):
-    return success(render(get_owned(Customer, g.company, customer_id, "customer")))
+    return success(render(owned(Customer, customer_id, "customer")))
 
 
 @api_route(
@@ -164,7 +164,7 @@ def get_customer(customer_id: str):
     response=schemas.Customer,
 )
 def update_customer(customer_id: str, body: CustomerUpdate):
-    customer = get_owned(Customer, g.company, customer_id, "customer")
+    customer = owned(Customer, customer_id, "customer")
     values = _columns(body, customer.country)
     for name in ("first_name", "last_name"):
         if name in values and values[name] is None:
@@ -188,24 +188,17 @@ def update_customer(customer_id: str, body: CustomerUpdate):
     response=schemas.SubscriptionPage,
 )
 def customer_subscriptions(customer_id: str, query: SubscriptionListQuery):
-    from .subscriptions import render_many
-
-    customer = get_owned(Customer, g.company, customer_id, "customer")
+    customer = owned(Customer, customer_id, "customer")
     select = Subscription.select().where(Subscription.customer == customer)
-    if query.status:
-        select = select.where(Subscription.status == query.status)
-    ids = query.id_list()
-    if ids is not None:
-        select = select.where(Subscription.id.in_(ids))
-    total = select.count()
-    rows = list(
-        select.order_by(Subscription.created_at.desc(), Subscription.id)
-        .limit(query.limit)
-        .offset(query.offset)
-    )
+    rows, total = one_page(select, query, filters=((Subscription.status, query.status),))
     # The official client expects this nested shape for this one route.
     return success(
-        {"data": render_many(rows), "total": total, "limit": query.limit, "offset": query.offset}
+        {
+            "data": render_subscriptions(rows),
+            "total": total,
+            "limit": query.limit,
+            "offset": query.offset,
+        }
     )
 
 
@@ -218,13 +211,10 @@ def customer_subscriptions(customer_id: str, query: SubscriptionListQuery):
     paginated=True,
 )
 def customer_instruments(customer_id: str):
-    customer = get_owned(Customer, g.company, customer_id, "customer")
-    rows = list(
+    customer = owned(Customer, customer_id, "customer")
+    methods = (
         PaymentMethod.select()
         .where(PaymentMethod.customer == customer)
-        .order_by(PaymentMethod.created_at.desc(), PaymentMethod.id)
+        .order_by(*newest_first(PaymentMethod))
     )
-    return success(
-        [serializers.payment_method(m) for m in rows],
-        pagination={"total": len(rows), "limit": len(rows), "offset": 0, "has_more": False},
-    )
+    return single_page([serializers.payment_method(m) for m in methods])

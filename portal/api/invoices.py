@@ -15,14 +15,13 @@ from portal.billing.invoices import (
     status_condition,
     void_invoice,
 )
-from portal.billing.lookup import get_owned
 from portal.documents import invoice_data
 from portal.errors import PaymentDeclined
 from portal.models import Invoice
 from portal.portal_settings.tenancy import origin_for
 
 from . import schemas, serializers
-from .core import ListQuery, api_route, paginate
+from .core import ListQuery, TextFilter, api_route, owned, paginate
 from .envelope import error, success
 from .fields import Id
 from .validation import Body
@@ -38,8 +37,8 @@ class InvoiceListQuery(ListQuery):
     status: Annotated[str, AfterValidator(_status)] | None = Field(
         None, description="OPEN lists open invoices that are not PAST_DUE."
     )
-    customer_id: str | None = Field(None, max_length=64)
-    subscription_id: str | None = Field(None, max_length=64)
+    customer_id: TextFilter = Field(None, max_length=64)
+    subscription_id: TextFilter = Field(None, max_length=64)
 
 
 class PayInvoice(Body):
@@ -108,8 +107,10 @@ def render(invoice: Invoice) -> dict:
     return render_many([invoice])[0]
 
 
-def _owned(invoice_id: str) -> Invoice:
-    return get_owned(Invoice, g.company, invoice_id, "invoice")
+def invoice_page(select, query: ListQuery, *, filters=()):
+    """A page of invoices, newest first: by number within the same instant."""
+    order = (Invoice.created_at.desc(), Invoice.number.desc(), Invoice.id)
+    return paginate(select, query, render_many, filters=filters, order=order)
 
 
 @api_route(
@@ -125,17 +126,8 @@ def list_invoices(query: InvoiceListQuery):
     select = Invoice.select().where(Invoice.company == g.company)
     if query.status:
         select = select.where(status_condition(query.status))
-    if query.customer_id:
-        select = select.where(Invoice.customer == query.customer_id)
-    if query.subscription_id:
-        select = select.where(Invoice.subscription == query.subscription_id)
-    return paginate(
-        select,
-        query,
-        render_many,
-        id_field=Invoice.id,
-        order=(Invoice.created_at.desc(), Invoice.number.desc(), Invoice.id),
-    )
+    filters = ((Invoice.customer, query.customer_id), (Invoice.subscription, query.subscription_id))
+    return invoice_page(select, query, filters=filters)
 
 
 @api_route(
@@ -146,7 +138,7 @@ def list_invoices(query: InvoiceListQuery):
     response=schemas.Invoice,
 )
 def get_invoice(invoice_id: str):
-    return success(render(_owned(invoice_id)))
+    return success(render(owned(Invoice, invoice_id, "invoice")))
 
 
 @api_route(
@@ -157,7 +149,7 @@ def get_invoice(invoice_id: str):
     response=InvoicePdf,
 )
 def get_invoice_pdf(invoice_id: str):
-    return success(invoice_data.pdf_data(_owned(invoice_id)))
+    return success(invoice_data.pdf_data(owned(Invoice, invoice_id, "invoice")))
 
 
 @api_route(
@@ -169,7 +161,7 @@ def get_invoice_pdf(invoice_id: str):
     response=schemas.Invoice,
 )
 def pay_invoice_now(invoice_id: str, body: PayInvoice):
-    invoice = _owned(invoice_id)
+    invoice = owned(Invoice, invoice_id, "invoice")
     charge = collect_now(invoice, body.instrument_id)
     if charge.status != "succeeded":
         # Returned, not raised: the failed charge and the invoice's payment_failed flag
@@ -195,4 +187,5 @@ def pay_invoice_now(invoice_id: str, body: PayInvoice):
     response=schemas.Invoice,
 )
 def void_open_invoice(invoice_id: str):
-    return success(render(void_invoice(_owned(invoice_id))), message="Invoice voided")
+    invoice = void_invoice(owned(Invoice, invoice_id, "invoice"))
+    return success(render(invoice), message="Invoice voided")

@@ -12,11 +12,11 @@ from flask import g
 from pydantic import AfterValidator, Field, StringConstraints, ValidationInfo, field_validator
 
 from portal.billing.instruments import add_instrument, update_instrument
-from portal.billing.lookup import get_owned, get_referenced
+from portal.billing.lookup import get_referenced
 from portal.models import Customer, PaymentMethod
 
 from . import schemas, serializers
-from .core import api_route
+from .core import api_route, owned
 from .envelope import success
 from .fields import GatewayToken, Id, Name
 from .validation import Body
@@ -94,10 +94,6 @@ class InstrumentUpdate(Body):
         return value
 
 
-def _owned(instrument_id: str) -> PaymentMethod:
-    return get_owned(PaymentMethod, g.company, instrument_id, "payment instrument")
-
-
 @api_route(
     "/payment",
     "POST",
@@ -129,7 +125,9 @@ def create_instrument(body: InstrumentCreate):
     response=schemas.PaymentInstrument,
 )
 def get_instrument(instrument_id: str):
-    return success(serializers.payment_method(_owned(instrument_id)))
+    return success(
+        serializers.payment_method(owned(PaymentMethod, instrument_id, "payment instrument"))
+    )
 
 
 @api_route(
@@ -141,5 +139,6 @@ def get_instrument(instrument_id: str):
     response=schemas.PaymentInstrument,
 )
 def patch_instrument(instrument_id: str, body: InstrumentUpdate):
-    method = update_instrument(_owned(instrument_id), body.model_dump(exclude_unset=True))
+    method = owned(PaymentMethod, instrument_id, "payment instrument")
+    method = update_instrument(method, body.model_dump(exclude_unset=True))
     return success(serializers.payment_method(method), message="Payment instrument updated")

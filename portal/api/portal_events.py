@@ -6,14 +6,14 @@ from pydantic import Field
 from portal.models import PortalEvent
 from portal.timefmt import iso
 
-from .core import ListQuery, api_route, paginate
+from .core import ListQuery, TextFilter, api_route, paginate
 from .schemas import Shape
 
 
 class EventQuery(ListQuery):
-    customer_id: str | None = Field(None, max_length=64)
-    subscription_id: str | None = Field(None, max_length=64)
-    action: str | None = Field(None, max_length=60)
+    customer_id: TextFilter = Field(None, max_length=64)
+    subscription_id: TextFilter = Field(None, max_length=64)
+    action: TextFilter = Field(None, max_length=60)
 
 
 class Event(Shape):
@@ -53,17 +53,9 @@ def render_many(rows: list[PortalEvent]) -> list[dict]:
 )
 def list_events(query: EventQuery):
     select = PortalEvent.select().where(PortalEvent.company == g.company)
-    for field, value in (
+    filters = (
         (PortalEvent.customer, query.customer_id),
         (PortalEvent.subscription_id, query.subscription_id),
         (PortalEvent.action, query.action),
-    ):
-        if value:
-            select = select.where(field == value)
-    return paginate(
-        select,
-        query,
-        render_many,
-        id_field=PortalEvent.id,
-        order=(PortalEvent.created_at.desc(), PortalEvent.id),
     )
+    return paginate(select, query, render_many, filters=filters)

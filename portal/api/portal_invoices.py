@@ -8,16 +8,21 @@ from portal.errors import ValidationFailed
 from portal.models import Invoice
 
 from . import schemas
-from .core import ListQuery, api_route, paginate
+from .core import ListQuery, api_route
 from .envelope import error, success
 from .fields import Id
-from .invoices import render, render_many
+from .invoices import invoice_page, render
 from .portal_scope import event, own, require
 from .validation import Body
 
 
 class PayBody(Body):
     payment_method_id: Id | None = Field(None, description="Default: the usual method.")
+
+
+def _invoice(invoice_id: str) -> Invoice:
+    require("invoice_history_enabled", "Invoices")
+    return own(Invoice, invoice_id, "invoice")
 
 
 def _collect(invoice: Invoice, method_id: str | None):
@@ -42,12 +47,8 @@ def _collect(invoice: Invoice, method_id: str | None):
 )
 def portal_list_invoices(query: ListQuery):
     require("invoice_history_enabled", "Invoices")
-    return paginate(
-        Invoice.select().where(Invoice.customer == g.portal_session.customer_id),
-        query,
-        render_many,
-        id_field=Invoice.id,
-        order=(Invoice.created_at.desc(), Invoice.number.desc(), Invoice.id),
+    return invoice_page(
+        Invoice.select().where(Invoice.customer == g.portal_session.customer_id), query
     )
 
 
@@ -60,8 +61,7 @@ def portal_list_invoices(query: ListQuery):
     response=schemas.Invoice,
 )
 def portal_get_invoice(invoice_id: str):
-    require("invoice_history_enabled", "Invoices")
-    return success(render(own(Invoice, invoice_id, "invoice")))
+    return success(render(_invoice(invoice_id)))
 
 
 @api_route(
@@ -74,8 +74,7 @@ def portal_get_invoice(invoice_id: str):
     response=schemas.Invoice,
 )
 def portal_pay_invoice(invoice_id: str, body: PayBody):
-    require("invoice_history_enabled", "Invoices")
-    invoice = own(Invoice, invoice_id, "invoice")
+    invoice = _invoice(invoice_id)
     charge = _collect(invoice, body.payment_method_id)
     succeeded = charge.status == "succeeded"
     event("invoice.payment_attempted", {"invoice_id": invoice.id, "succeeded": succeeded})

@@ -9,7 +9,7 @@ from portal.errors import ValidationFailed
 from portal.models import PaymentMethod
 
 from . import schemas, serializers
-from .core import api_route
+from .core import api_route, single_page
 from .customers import render as render_customer
 from .envelope import success
 from .fields import GatewayToken
@@ -41,6 +41,11 @@ class BillingPatch(Body):
     expected_version: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
 
 
+def _method(method_id: str) -> PaymentMethod:
+    require("payment_methods_enabled", "Payment methods")
+    return own(PaymentMethod, method_id, "payment method")
+
+
 def _methods() -> list[dict]:
     rows = PaymentMethod.select().where(
         (PaymentMethod.customer == customer().id) & (PaymentMethod.enabled == True)  # noqa: E712
@@ -59,10 +64,7 @@ def _methods() -> list[dict]:
 )
 def portal_list_methods():
     require("payment_methods_enabled", "Payment methods")
-    rows = _methods()
-    return success(
-        rows, pagination={"total": len(rows), "limit": len(rows), "offset": 0, "has_more": False}
-    )
+    return single_page(_methods())
 
 
 @api_route(
@@ -95,8 +97,7 @@ def portal_add_method(body: AddMethod):
     response=schemas.PaymentInstrument,
 )
 def portal_default_method(method_id: str):
-    require("payment_methods_enabled", "Payment methods")
-    method = instruments.make_default(own(PaymentMethod, method_id, "payment method"))
+    method = instruments.make_default(_method(method_id))
     event("payment_method.made_default", {"payment_method_id": method.id})
     return success(serializers.payment_method(method), message="Default payment method changed")
 
@@ -110,8 +111,7 @@ def portal_default_method(method_id: str):
     response=schemas.PaymentInstrument,
 )
 def portal_remove_method(method_id: str):
-    require("payment_methods_enabled", "Payment methods")
-    method = own(PaymentMethod, method_id, "payment method")
+    method = _method(method_id)
     snapshot = serializers.payment_method(method)
     instruments.remove(method)
     event("payment_method.removed", {"payment_method_id": method_id})

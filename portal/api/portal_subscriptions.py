@@ -11,7 +11,7 @@ from portal.self_service import preview_tokens
 from portal.self_service import subscriptions as rules
 
 from . import schemas
-from .core import api_route
+from .core import api_route, single_page
 from .envelope import success
 from .fields import Id
 from .portal_scope import event, own, require, settings
@@ -20,6 +20,9 @@ from .subscriptions import render, render_many, render_plan
 from .validation import Body, Query
 
 Quantity = Annotated[int, Field(ge=1, le=rules.MAX_PORTAL_QUANTITY)]
+# The portal shows at most this many of a customer's subscriptions, newest first, in one
+# page (no paging).
+PORTAL_LIST_LIMIT = 100
 
 
 class ChangeQuery(Query):
@@ -76,12 +79,9 @@ def portal_list_subscriptions():
         Subscription.select()
         .where(Subscription.customer == g.portal_session.customer_id)
         .order_by(Subscription.created_at.desc())
-        .limit(100)
+        .limit(PORTAL_LIST_LIMIT)
     )
-    return success(
-        render_many(rows),
-        pagination={"total": len(rows), "limit": 100, "offset": 0, "has_more": False},
-    )
+    return single_page(render_many(rows), limit=PORTAL_LIST_LIMIT)
 
 
 @api_route(

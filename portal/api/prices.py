@@ -6,14 +6,15 @@ from flask import g
 from pydantic import Field, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from portal.billing.lookup import get_owned, get_referenced
+from portal.billing.lookup import get_referenced
 from portal.errors import ValidationFailed
 from portal.models import Company, Price, Product, utcnow
 
 from . import schemas, serializers
-from .core import ListQuery, api_route, paginate
+from .core import ListQuery, api_route, owned, paginate
 from .envelope import success
 from .fields import Amount, Currency, Id, Metadata, ShortText
+from .updates import refuse_frozen, save_changes
 from .validation import Body
 
 Interval = Literal["day", "week", "month", "year"]
@@ -121,16 +122,13 @@ def create_price(company: Company, body: PriceCreate) -> Price:
 
 def update_price(price: Price, values: dict) -> Price:
     """Change active, description or metadata; a deactivated price stops being the default."""
-    frozen = [name for name in FROZEN if name in values]
-    if frozen:
-        raise ValidationFailed(FROZEN_MESSAGE, fields=dict.fromkeys(frozen, FROZEN_MESSAGE))
-    if values:
-        Price.update(**values, updated_at=utcnow()).where(Price.id == price.id).execute()
+    refuse_frozen(values, FROZEN, FROZEN_MESSAGE)
+    saved = save_changes(price, values)
     if values.get("active") is False:
         Product.update(default_price_id=None, updated_at=utcnow()).where(
             (Product.id == price.product_id) & (Product.default_price_id == price.id)
         ).execute()
-    return Price.get_by_id(price.id)
+    return saved
 
 
 @api_route(
@@ -158,16 +156,9 @@ def create_product_price(body: PriceCreate):
 )
 def list_product_prices(query: PriceListQuery):
     select = Price.select().where(Price.company == g.company)
-    if query.product_id is not None:
-        select = select.where(Price.product == query.product_id)
-    if query.active is not None:
-        select = select.where(Price.active == query.active)
+    filters = ((Price.product, query.product_id), (Price.active, query.active))
     return paginate(
-        select,
-        query,
-        lambda rows: [serializers.price(p) for p in rows],
-        id_field=Price.id,
-        order=(Price.created_at.desc(), Price.id),
+        select, query, lambda rows: [serializers.price(p) for p in rows], filters=filters
     )
 
 
@@ -179,7 +170,7 @@ def list_product_prices(query: PriceListQuery):
     response=schemas.Price,
 )
 def get_product_price(price_id: str):
-    return success(serializers.price(get_owned(Price, g.company, price_id, "price")))
+    return success(serializers.price(owned(Price, price_id, "price")))
 
 
 @api_route(
@@ -191,8 +182,7 @@ def get_product_price(price_id: str):
     response=schemas.Price,
 )
 def patch_product_price(price_id: str, body: PriceUpdate):
-    price = get_owned(Price, g.company, price_id, "price")
-    price = update_price(price, body.model_dump(exclude_unset=True))
+    price = update_price(owned(Price, price_id, "price"), body.model_dump(exclude_unset=True))
     return success(serializers.price(price), message="Price updated")
 
 
@@ -204,7 +194,5 @@ def patch_product_price(price_id: str, body: PriceUpdate):
     response=schemas.Price,
 )
 def archive_product_price(price_id: str):
-    price = get_owned(Price, g.company, price_id, "price")
-    return success(
-        serializers.price(update_price(price, {"active": False})), message="Price archived"
-    )
+    price = update_price(owned(Price, price_id, "price"), {"active": False})
+    return success(serializers.price(price), message="Price archived")

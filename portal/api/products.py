@@ -3,14 +3,14 @@
 from flask import g
 from pydantic import field_validator
 
-from portal.billing.lookup import get_owned
 from portal.errors import ValidationFailed
-from portal.models import Price, Product, utcnow
+from portal.models import Price, Product
 
 from . import schemas, serializers
-from .core import ListQuery, api_route, paginate
+from .core import ListQuery, api_route, owned, paginate
 from .envelope import success
 from .fields import Id, LongText, Metadata, Name
+from .updates import save_changes
 from .validation import Body
 
 
@@ -80,9 +80,7 @@ def update_product(product: Product, values: dict) -> Product:
     """Apply a partial update; the default price must be an active price of this product."""
     if "default_price_id" in values:
         _check_default_price(product, values["default_price_id"])
-    if values:
-        Product.update(**values, updated_at=utcnow()).where(Product.id == product.id).execute()
-    return Product.get_by_id(product.id)
+    return save_changes(product, values)
 
 
 @api_route(
@@ -110,15 +108,7 @@ def create_product(body: ProductCreate):
 )
 def list_products(query: ProductListQuery):
     select = Product.select().where(Product.company == g.company)
-    if query.active is not None:
-        select = select.where(Product.active == query.active)
-    return paginate(
-        select,
-        query,
-        render_many,
-        id_field=Product.id,
-        order=(Product.created_at.desc(), Product.id),
-    )
+    return paginate(select, query, render_many, filters=((Product.active, query.active),))
 
 
 @api_route(
@@ -129,7 +119,7 @@ def list_products(query: ProductListQuery):
     response=schemas.Product,
 )
 def get_product(product_id: str):
-    return success(render(get_owned(Product, g.company, product_id, "product")))
+    return success(render(owned(Product, product_id, "product")))
 
 
 @api_route(
@@ -141,7 +131,7 @@ def get_product(product_id: str):
     response=schemas.Product,
 )
 def patch_product(product_id: str, body: ProductUpdate):
-    product = get_owned(Product, g.company, product_id, "product")
+    product = owned(Product, product_id, "product")
     product = update_product(product, body.model_dump(exclude_unset=True))
     return success(render(product), message="Product updated")
 
@@ -154,8 +144,8 @@ def patch_product(product_id: str, body: ProductUpdate):
     response=schemas.Product,
 )
 def archive_product(product_id: str):
-    product = get_owned(Product, g.company, product_id, "product")
-    return success(render(update_product(product, {"active": False})), message="Product archived")
+    product = update_product(owned(Product, product_id, "product"), {"active": False})
+    return success(render(product), message="Product archived")
 
 
 @api_route(
@@ -166,7 +156,7 @@ def archive_product(product_id: str):
     response=schemas.ProductWithPrices,
 )
 def product_with_prices(product_id: str):
-    product = get_owned(Product, g.company, product_id, "product")
+    product = owned(Product, product_id, "product")
     prices = list(product.prices.order_by(Price.created_at, Price.id))
     data = serializers.product(product, [p.id for p in prices])
     data["prices"] = [serializers.price(p) for p in prices]

@@ -1,4 +1,6 @@
-"""Model → wire dicts, one function per object, field names as the platform spells them."""
+"""Model → wire dicts, one function per object, field names as the platform spells them.
+Runs of fields passed through as stored go through ``_as_stored``; what stands spelled out
+is renamed or converted on the way."""
 
 from portal.models import (
     Coupon,
@@ -12,6 +14,11 @@ from portal.models import (
 from portal.timefmt import day, iso
 
 
+def _as_stored(obj, *names: str) -> dict:
+    """The fields the wire spells as the model does and carries unchanged."""
+    return {name: getattr(obj, name) for name in names}
+
+
 def _stamps(obj) -> dict:
     return {"created_at": iso(obj.created_at), "updated_at": iso(obj.updated_at)}
 
@@ -20,21 +27,12 @@ def customer(c: Customer, default_payment_method_id: str | None = None) -> dict:
     address = {
         "line1": c.address_line1,
         "line2": c.address_line2,
-        "city": c.city,
-        "region": c.region,
-        "postal_code": c.postal_code,
-        "country": c.country,
+        **_as_stored(c, "city", "region", "postal_code", "country"),
     }
     return {
-        "id": c.id,
-        "company_id": c.company_id,
-        "email": c.email,
+        **_as_stored(c, "id", "company_id", "email"),
         "entity": {
-            "first_name": c.first_name,
-            "last_name": c.last_name,
-            "company_name": c.company_name,
-            "email": c.email,
-            "phone": c.phone,
+            **_as_stored(c, "first_name", "last_name", "company_name", "email", "phone"),
             "personal_address": address,
         },
         "tags": c.tags or {},
@@ -46,12 +44,7 @@ def customer(c: Customer, default_payment_method_id: str | None = None) -> dict:
 
 def product(p: Product, price_ids: list[str]) -> dict:
     return {
-        "id": p.id,
-        "company_id": p.company_id,
-        "name": p.name,
-        "description": p.description,
-        "active": p.active,
-        "default_price_id": p.default_price_id,
+        **_as_stored(p, "id", "company_id", "name", "description", "active", "default_price_id"),
         "price_ids": price_ids,
         "metadata": p.metadata or {},
         **_stamps(p),
@@ -60,16 +53,9 @@ def product(p: Product, price_ids: list[str]) -> dict:
 
 def price(p: Price) -> dict:
     return {
-        "id": p.id,
-        "product_id": p.product_id,
-        "active": p.active,
-        "type": p.type,
+        **_as_stored(p, "id", "product_id", "active", "type"),
         "recurring": p.type == "recurring",
-        "currency": p.currency,
-        "unit_amount": p.unit_amount,
-        "interval": p.interval,
-        "interval_count": p.interval_count,
-        "description": p.description,
+        **_as_stored(p, "currency", "unit_amount", "interval", "interval_count", "description"),
         "metadata": p.metadata or {},
         **_stamps(p),
     }
@@ -79,15 +65,9 @@ def coupon(c: Coupon) -> dict:
     from portal.billing.coupons import is_valid
 
     return {
-        "id": c.id,
-        "name": c.name,
-        "duration": c.duration,
-        "duration_in_months": c.duration_in_months,
+        **_as_stored(c, "id", "name", "duration", "duration_in_months"),
         "percent_off": float(c.percent_off) if c.percent_off is not None else None,
-        "amount_off": c.amount_off,
-        "currency": c.currency,
-        "max_redemptions": c.max_redemptions,
-        "times_redeemed": c.times_redeemed,
+        **_as_stored(c, "amount_off", "currency", "max_redemptions", "times_redeemed"),
         "redeem_by": iso(c.redeem_by),
         "valid": is_valid(c),
         "metadata": c.metadata or {},
@@ -101,17 +81,9 @@ def payment_method(m: PaymentMethod) -> dict:
         "identity_id": m.customer_id,
         "type": m.type,
         "instrument_type": m.type,
-        "enabled": m.enabled,
-        "brand": m.brand,
-        "last_four": m.last_four,
-        "expiration_month": m.expiration_month,
-        "expiration_year": m.expiration_year,
-        "bank_name": m.bank_name,
-        "masked_account_number": m.masked_account_number,
-        "account_type": m.account_type,
-        "name": m.name,
-        "fingerprint": m.fingerprint,
-        "is_default": m.is_default,
+        **_as_stored(m, "enabled", "brand", "last_four", "expiration_month", "expiration_year"),
+        **_as_stored(m, "bank_name", "masked_account_number", "account_type"),
+        **_as_stored(m, "name", "fingerprint", "is_default"),
         **_stamps(m),
     }
 
@@ -121,14 +93,12 @@ def subscription(s: Subscription, items: list, discount: dict | None) -> dict:
         "id": s.id,
         "identity_id": s.customer_id,
         "instrument_id": s.payment_method_id,
-        "status": s.status,
-        "currency": s.currency,
+        **_as_stored(s, "status", "currency"),
         "items": [
             {
                 "id": i.id,
                 "subscription_id": s.id,
-                "price_id": i.price_id,
-                "quantity": i.quantity,
+                **_as_stored(i, "price_id", "quantity"),
                 **_stamps(i),
             }
             for i in items
@@ -143,8 +113,7 @@ def subscription(s: Subscription, items: list, discount: dict | None) -> dict:
             "reason": s.cancellation_reason,
             "comment": s.cancellation_comment,
         },
-        "latest_invoice_id": s.latest_invoice_id,
-        "credit_balance": s.credit_balance,
+        **_as_stored(s, "latest_invoice_id", "credit_balance"),
         "discount": discount,
         "metadata": s.metadata or {},
         "version": s.version,
@@ -154,9 +123,7 @@ def subscription(s: Subscription, items: list, discount: dict | None) -> dict:
 
 def discount(d) -> dict:
     return {
-        "id": d.id,
-        "subscription_id": d.subscription_id,
-        "coupon_id": d.coupon_id,
+        **_as_stored(d, "id", "subscription_id", "coupon_id"),
         "start": iso(d.start),
         "end": iso(d.end),
         **_stamps(d),
@@ -168,27 +135,17 @@ def invoice(inv: Invoice, lines: list, base_url: str) -> dict:
     from portal.portal_settings.tenancy import hosted_invoice_url
 
     return {
-        "id": inv.id,
-        "number": inv.number,
+        **_as_stored(inv, "id", "number"),
         "status": display_status(inv),
-        "customer_id": inv.customer_id,
-        "subscription_id": inv.subscription_id,
+        **_as_stored(inv, "customer_id", "subscription_id"),
         "payment_instrument_id": inv.payment_method_id,
         "currency": inv.currency,
-        "subtotal": inv.subtotal,
-        "discount_amount": inv.discount_amount,
-        "credit_applied": inv.credit_applied,
-        "total": inv.total,
-        "amount_due": inv.amount_due,
-        "amount_paid": inv.amount_paid,
+        **_as_stored(inv, "subtotal", "discount_amount", "credit_applied", "total"),
+        **_as_stored(inv, "amount_due", "amount_paid"),
         "amount_remaining": amount_remaining(inv),
         "items": [
             {
-                "id": line.id,
-                "description": line.description,
-                "quantity": line.quantity,
-                "unit_amount": line.unit_amount,
-                "amount": line.amount,
+                **_as_stored(line, "id", "description", "quantity", "unit_amount", "amount"),
                 "proration": line.proration,
                 "period_start": iso(line.period_start),
                 "period_end": iso(line.period_end),
@@ -202,7 +159,6 @@ def invoice(inv: Invoice, lines: list, base_url: str) -> dict:
         "paid_at": iso(inv.paid_at),
         "hosted_invoice_url": hosted_invoice_url(base_url, inv.id),
         "invoice_pdf_url": hosted_invoice_url(base_url, inv.id) + "/pdf",
-        "seller": inv.seller,
-        "buyer": inv.buyer,
+        **_as_stored(inv, "seller", "buyer"),
         **_stamps(inv),
     }

@@ -7,7 +7,7 @@ from typing import Literal
 from flask import g
 
 from portal.billing.changes import preview_change, update_subscription
-from portal.billing.lookup import get_owned, get_referenced
+from portal.billing.lookup import get_referenced
 from portal.billing.proration import ChangePlan
 from portal.billing.subscription_items import STATUSES
 from portal.billing.subscriptions import (
@@ -22,7 +22,7 @@ from portal.models import SubscriptionItem as Item
 from portal.timefmt import iso
 
 from . import schemas, serializers
-from .core import ListQuery, api_route, paginate
+from .core import ListQuery, api_route, owned, paginate
 from .envelope import success
 from .fields import Id
 from .subscription_bodies import (
@@ -112,10 +112,6 @@ def _parse_items(text: str) -> list[tuple[str, int]]:
     return pairs
 
 
-def _owned(subscription_id: str) -> Subscription:
-    return get_owned(Subscription, g.company, subscription_id, "subscription")
-
-
 @api_route(
     "/subscriptions",
     "POST",
@@ -153,17 +149,8 @@ def create(body: SubscriptionCreate):
 )
 def list_subscriptions(query: SubscriptionListQuery):
     select = Subscription.select().where(Subscription.company == g.company)
-    if query.status:
-        select = select.where(Subscription.status == query.status)
-    if query.identity_id:
-        select = select.where(Subscription.customer == query.identity_id)
-    return paginate(
-        select,
-        query,
-        render_many,
-        id_field=Subscription.id,
-        order=(Subscription.created_at.desc(), Subscription.id),
-    )
+    filters = ((Subscription.status, query.status), (Subscription.customer, query.identity_id))
+    return paginate(select, query, render_many, filters=filters)
 
 
 @api_route(
@@ -174,7 +161,7 @@ def list_subscriptions(query: SubscriptionListQuery):
     response=schemas.Subscription,
 )
 def get_subscription(subscription_id: str):
-    return success(render(_owned(subscription_id)))
+    return success(render(owned(Subscription, subscription_id, "subscription")))
 
 
 @api_route(
@@ -186,7 +173,7 @@ def get_subscription(subscription_id: str):
     response=schemas.Subscription,
 )
 def patch_subscription(subscription_id: str, body: SubscriptionUpdate):
-    sub = _owned(subscription_id)
+    sub = owned(Subscription, subscription_id, "subscription")
     metadata = (body.metadata or {}) if "metadata" in body.model_fields_set else None
     method = None
     if body.instrument_id is not None:
@@ -216,9 +203,8 @@ def patch_subscription(subscription_id: str, body: SubscriptionUpdate):
     response=schemas.Subscription,
 )
 def cancel(subscription_id: str, body: NoBody, query: CancelQuery):
-    sub = cancel_subscription(
-        _owned(subscription_id), at_period_end=query.at_period_end, prorate=query.prorate
-    )
+    sub = owned(Subscription, subscription_id, "subscription")
+    sub = cancel_subscription(sub, at_period_end=query.at_period_end, prorate=query.prorate)
     message = "Subscription will cancel at period end" if query.at_period_end else "Canceled"
     return success(render(sub), message=message)
 
@@ -232,7 +218,7 @@ def cancel(subscription_id: str, body: NoBody, query: CancelQuery):
     response=schemas.Subscription,
 )
 def resume(subscription_id: str, body: NoBody):
-    sub = resume_subscription(_owned(subscription_id))
+    sub = resume_subscription(owned(Subscription, subscription_id, "subscription"))
     return success(render(sub), message="Subscription resumed")
 
 
@@ -245,7 +231,7 @@ def resume(subscription_id: str, body: NoBody):
     response=ProrationPreview,
 )
 def proration_preview(subscription_id: str, query: PreviewQuery):
-    sub = _owned(subscription_id)
+    sub = owned(Subscription, subscription_id, "subscription")
     items = _prices(_parse_items(query.items)) if query.items else None
     plan = preview_change(sub, items, behavior=query.proration_behavior, timing=query.charge_timing)
     return success(render_plan(plan, sub))
