@@ -81,7 +81,7 @@ def render_plan(plan: ChangePlan, sub: Subscription) -> dict:
         "lines": lines,
         "next_invoice": {
             "amount": plan.next_invoice.amount_due,
-            "date": iso(plan.billing.period_end),
+            "date": iso(plan.next_invoice_date),
         },
         "credit_balance_after": plan.credit_balance_after,
         "proration_behavior": plan.behavior,

@@ -18,7 +18,8 @@ from portal.models import (
 
 from . import credit
 from .invoices import LineSpec, create_invoice, line_rows
-from .proration import Billing, ChangePlan, plan_change
+from .periods import boundary
+from .proration import Billing, ChangePlan, plan_change, plan_interval_change
 from .subscription_items import (
     LIVE_STATUSES,
     active_coupons,
@@ -51,7 +52,8 @@ def check_version(sub: Subscription, expected: int | None) -> None:
 
 
 def _check_plan_change(sub: Subscription, rows: list[SubscriptionItem], items: Items) -> None:
-    """Plans change only on a paid-up, active subscription, within its currency and interval."""
+    """Plans change only on a paid-up, active subscription, within its currency; every new
+    item is billed on one interval (the current one, or another that starts a new period)."""
     check_changeable(sub)
     if sub.status != "active":
         status = sub.status.replace("_", " ")
@@ -60,17 +62,26 @@ def _check_plan_change(sub: Subscription, rows: list[SubscriptionItem], items: I
         raise Conflict("This subscription is set to cancel. Resume it before changing its plan.")
     # A price already on the subscription may stay even if it was archived since.
     check_items(items, keep=frozenset(row.price_id for row in rows))
-    new, current = items[0][0], rows[0].price
-    if (new.currency, new.interval, new.interval_count) != (
-        current.currency,
-        current.interval,
-        current.interval_count,
-    ):
-        raise ValidationFailed.field(
-            "items.0.price_id",
-            f"Use prices in {current.currency} billed every {current.interval_count} "
-            f"{current.interval}(s), like the current plan.",
-        )
+    current = rows[0].price
+    for index, (price, _quantity) in enumerate(items):
+        if price.currency != current.currency:
+            raise ValidationFailed.field(
+                f"items.{index}.price_id",
+                f"Use prices in {current.currency}, like the current plan.",
+            )
+        if _cadence(price) != _cadence(items[0][0]):
+            raise ValidationFailed.field(
+                f"items.{index}.price_id", "Use prices that are all billed on the same interval."
+            )
+
+
+def _cadence(price) -> tuple[str, int]:
+    return price.interval, price.interval_count
+
+
+def changes_interval(rows: list[SubscriptionItem], items: Items) -> bool:
+    """Whether the new items are billed on another interval than the subscription is."""
+    return _cadence(items[0][0]) != _cadence(rows[0].price)
 
 
 def _billing(sub: Subscription, rows: list[SubscriptionItem], now: datetime) -> Billing:
@@ -90,7 +101,12 @@ def _billing(sub: Subscription, rows: list[SubscriptionItem], now: datetime) -> 
 def _plan(sub, rows, items: Items, behavior: str, timing: str, now: datetime) -> ChangePlan:
     _check_plan_change(sub, rows, items)
     old = priced([(row.price, row.quantity) for row in rows])
-    return plan_change(old, priced(items), behavior, timing, _billing(sub, rows, now), now)
+    billing = _billing(sub, rows, now)
+    if changes_interval(rows, items):
+        interval, count = _cadence(items[0][0])
+        periods = (boundary(now, interval, count, 1), boundary(now, interval, count, 2))
+        return plan_interval_change(old, priced(items), behavior, billing, now, periods)
+    return plan_change(old, priced(items), behavior, timing, billing, now)
 
 
 def preview_change(
@@ -142,6 +158,10 @@ def _change_items(sub, items: Items, behavior, timing, now) -> tuple[bool, Invoi
     if {(r.price_id, r.quantity) for r in rows} == {(p.id, q) for p, q in items}:
         return False, None
     _replace_items(sub, rows, items, now)
+    if plan.new_period is not None:
+        # The new interval counts its periods from now (saved by update_subscription).
+        sub.current_period_start, sub.current_period_end = plan.new_period
+        sub.billing_cycle_anchor = now
     if plan.invoice_now is None:
         if plan.lines:
             _store_pending(sub, plan.lines, now)
@@ -154,7 +174,7 @@ def _change_items(sub, items: Items, behavior, timing, now) -> tuple[bool, Invoi
         subscription=sub,
         coupons=plan.billing.coupons_now,
         period_start=now,
-        period_end=sub.current_period_end,
+        period_end=plan.next_invoice_date,
         now=now,
     )
     return True, invoice

@@ -140,10 +140,16 @@ class ChangePlan:
     credit_balance_after: int  # right after the change
     next_lines: list[LineSpec]  # the renewal invoice: new items plus pending lines
     next_invoice: Totals
+    # A change of billing interval starts a new period now: (its start, its end).
+    new_period: tuple[datetime, datetime] | None = None
 
     @property
     def amount_due_now(self) -> int:
         return self.invoice_now.amount_due if self.invoice_now is not None else 0
+
+    @property
+    def next_invoice_date(self) -> datetime:
+        return self.new_period[1] if self.new_period else self.billing.period_end
 
 
 def plan_change(
@@ -164,4 +170,44 @@ def plan_change(
     next_invoice = compute_totals(next_lines, billing.coupons_next, billing.currency, balance)
     return ChangePlan(
         behavior, timing, billing, lines, invoice_now, balance, next_lines, next_invoice
+    )
+
+
+def plan_interval_change(
+    old: list[Priced],
+    new: list[Priced],
+    behavior: str,
+    billing: Billing,
+    now: datetime,
+    periods: tuple[datetime, datetime],
+) -> ChangePlan:
+    """Moving to another billing interval (monthly to yearly, or back): the new plan's first
+    period starts now and is charged in full at once, less the unused rest of the current
+    period (unless the merchant's behavior is "none"). ``periods``: the ends of the new
+    first and second periods. Always charged immediately: the old period ends now."""
+    if behavior not in BEHAVIORS:
+        raise ValueError(f"unknown proration behavior {behavior!r}")
+    first_end, second_end = periods
+    credit = (
+        []
+        if behavior == "none"
+        else credit_lines(old, billing.period_start, billing.period_end, now)
+    )
+    lines = credit + [period_line(i, now, first_end) for i in new]
+    invoice_now = compute_totals(
+        lines, billing.coupons_now, billing.currency, billing.credit_balance
+    )
+    balance = invoice_now.credit_balance
+    next_lines = [period_line(i, first_end, second_end) for i in new] + list(billing.pending)
+    next_invoice = compute_totals(next_lines, billing.coupons_next, billing.currency, balance)
+    return ChangePlan(
+        behavior,
+        "immediately",
+        billing,
+        lines,
+        invoice_now,
+        balance,
+        next_lines,
+        next_invoice,
+        new_period=(now, first_end),
     )

@@ -48,6 +48,8 @@ def change_start(subscription_id):
         abort(404)
     views = overview.subscriptions(current_user.customer_id, (sub.status,))
     view = next(v for v in views if v.sub.id == sub.id)
+    if len(view.items) != 1:
+        abort(404)  # several items: the merchant changes them; no form that always fails
     options = rules.switch_options(sub, settings()) if settings()["allow_plan_switch"] else []
     return render_portal(
         "customer/change_plan.html",

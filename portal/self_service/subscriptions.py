@@ -56,7 +56,8 @@ def require_changeable(sub: Subscription, settings: dict) -> None:
 
 
 def switch_options(sub: Subscription, settings: dict) -> list[Price]:
-    """Active recurring prices of allowed active products, billed like the current plan."""
+    """Active recurring prices of allowed active products in the plan's currency: on its
+    interval, or on another (monthly to yearly and back), which starts a new period."""
     rows = item_rows(sub)
     if len(rows) != 1:
         return []
@@ -70,8 +71,6 @@ def switch_options(sub: Subscription, settings: dict) -> list[Price]:
             & (Product.active == True)  # noqa: E712
             & (Price.type == "recurring")
             & (Price.currency == current.currency)
-            & (Price.interval == current.interval)
-            & (Price.interval_count == current.interval_count)
             & (Price.id != current.id)
         )
         .order_by(Price.unit_amount, Product.name)

@@ -233,6 +233,30 @@ def test_preview_quotes_what_patch_bills(merchant, shop, clock, behavior, timing
         assert changed["latest_invoice_id"] == sub["latest_invoice_id"]
 
 
+def test_a_move_to_yearly_billing_restarts_the_period_and_bills_it_now(merchant, shop, clock):
+    sub = subscribe(merchant, shop)
+    clock.move_to(JAN11)
+    path = f"/subscriptions/{sub['id']}/proration-preview?items={shop.yearly}:1"
+    preview = merchant.ok("GET", path + "&charge_timing=period_end")
+    assert [(x["amount"], x["price_id"]) for x in preview["lines"]] == [
+        (-677, shop.basic),  # the unused 21/31 of January
+        (10000, shop.yearly),  # a whole year from today
+    ]
+    assert (preview["amount_due_now"], preview["charge_timing"]) == (10000 - 677, "immediately")
+    assert preview["next_invoice"] == {"amount": 10000, "date": "2027-01-11T00:00:00.000Z"}
+    body = {
+        "items": [{"price_id": shop.yearly}],
+        "expected_version": preview["subscription_version"],
+    }
+    changed = merchant.ok("PATCH", f"/subscriptions/{sub['id']}", body)
+    assert (changed["current_period_start"], changed["current_period_end"]) == (
+        "2026-01-11T00:00:00.000Z",
+        "2027-01-11T00:00:00.000Z",
+    )
+    with db.connection_context():
+        assert Invoice.get_by_id(changed["latest_invoice_id"]).amount_paid == 10000 - 677
+
+
 def test_preview_shows_lines_and_the_next_invoice(merchant, shop, clock):
     sub = subscribe(merchant, shop)
     clock.move_to(JAN11)
@@ -254,7 +278,7 @@ def test_preview_shows_lines_and_the_next_invoice(merchant, shop, clock):
         ("items=@basic:x", "items.0.quantity"),
         ("items=@basic:0", "items.0.quantity"),
         ("items=:2", "items"),
-        ("items=@yearly", "items.0.price_id"),
+        ("items=@basic,@yearly", "items.1.price_id"),
         ("proration_behavior=sometimes", "proration_behavior"),
         ("charge_timing=later", "charge_timing"),
     ],
@@ -283,7 +307,7 @@ def test_a_stale_expected_version_is_a_conflict(merchant, shop, clock):
         ({"instrument_id": None}, "instrument_id"),
         ({"items": None}, "items"),
         ({"items": [{"price_id": "nope", "quantity": 1}]}, "items.0.price_id"),
-        ({"items": [{"price_id": "@yearly", "quantity": 1}]}, "items.0.price_id"),
+        ({"items": [{"price_id": "@pro"}, {"price_id": "@yearly"}]}, "items.1.price_id"),
         ({"items": [{"price_id": "@pro"}], "proration_behavior": "always"}, "proration_behavior"),
         ({"expected_version": "3"}, "expected_version"),
         ({"status": "active"}, "status"),

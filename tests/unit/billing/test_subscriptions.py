@@ -245,9 +245,9 @@ def test_a_declined_upgrade_leaves_an_open_invoice_and_the_subscription_past_due
 
 @pytest.mark.parametrize(
     ("prices", "field"),
-    [(["basic_y"], "items.0.price_id"), (["basic", "basic"], "items.1.price_id")],
+    [(["basic_y", "basic"], "items.1.price_id"), (["basic", "basic"], "items.1.price_id")],
 )
-def test_item_changes_stay_within_the_plan_interval(shop, prices, field):
+def test_new_items_share_one_interval_and_are_listed_once(shop, prices, field):
     sub = subscribe(shop, shop.pro)
     with pytest.raises(ValidationFailed) as caught:
         update_subscription(sub, items=[(getattr(shop, p), 1) for p in prices], now=JAN11)

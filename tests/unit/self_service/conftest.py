@@ -96,8 +96,9 @@ def _catalog(company) -> dict:
             "basic": _price(company, basic, 1000),
             "pro": _price(company, pro, 3000),
             "team": _price(company, team, 2000),
-            # never offered: another interval or currency, archived, one-time, retired product
+            # offered too: the same plan billed yearly (a switch starts a new period)
             "basic_yearly": _price(company, basic, 10000, interval="year"),
+            # never offered: another currency, archived, one-time, retired product
             "pro_eur": _price(company, pro, 2800, currency="EUR"),
             "pro_archived": _price(company, pro, 2500, active=False),
             "pro_setup": _price(company, pro, 5000, interval=None, type="one_time"),

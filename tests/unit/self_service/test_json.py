@@ -219,7 +219,6 @@ def test_an_unusable_coupon_is_not_offered(portal, shop, spoil):
         ({}, "price_id=@pro", (403, "FEATURE_DISABLED")),
         ({"allow_plan_switch": True}, "quantity=2", (403, "FEATURE_DISABLED")),
         ({"allow_plan_switch": True}, "price_id=@pro_eur", (403, "PERMISSION_DENIED")),
-        ({"allow_plan_switch": True}, "price_id=@basic_yearly", (403, "PERMISSION_DENIED")),
         ({"allow_plan_switch": True}, "price_id=@pro_archived", (403, "PERMISSION_DENIED")),
         ({"allow_plan_switch": True}, "price_id=@pro_setup", (403, "PERMISSION_DENIED")),
         ({"allow_plan_switch": True}, "price_id=@retired", (403, "PERMISSION_DENIED")),

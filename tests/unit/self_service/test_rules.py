@@ -79,12 +79,12 @@ def test_a_subscription_with_an_unlisted_item_can_still_be_cancelled(shop, ctx):
 @pytest.mark.parametrize(
     ("listed", "offered"),
     [
-        ([], ["team", "pro"]),
-        (["basic_product", "pro_product"], ["pro"]),
-        (["basic_product"], []),
+        ([], ["team", "pro", "basic_yearly"]),
+        (["basic_product", "pro_product"], ["pro", "basic_yearly"]),
+        (["basic_product"], ["basic_yearly"]),
     ],
 )
-def test_switch_options_are_active_recurring_prices_billed_alike_cheapest_first(
+def test_switch_options_are_active_recurring_prices_in_the_currency_cheapest_first(
     shop, ctx, listed, offered
 ):
     ids = [getattr(shop, name) for name in listed]
