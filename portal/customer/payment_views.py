@@ -1,7 +1,7 @@
 """Payment methods: list, add a card or bank account, make default, remove (after a
 confirmation step: its own page without JavaScript, in the method's row with htmx)."""
 
-from flask import abort, current_app, flash, make_response, request
+from flask import abort, current_app, flash, g, make_response, request
 from flask_login import current_user
 
 from portal.access.activity import record_event
@@ -69,7 +69,8 @@ def _context(card_form=None, bank_form=None, error=None, kept=None) -> dict:
 
 
 def _done():
-    return page_or_region(TEMPLATE, REGION, "customer.payment_methods", **_context())
+    acted_on = g.get("acted_on")
+    return page_or_region(TEMPLATE, REGION, "customer.payment_methods", acted_on, **_context())
 
 
 def _failed(**context):
@@ -119,6 +120,7 @@ def _attach(form, action: str, make_token, expected_type: str, label: str, **ext
         return False
     kind = "Card" if method.type == "PAYMENT_CARD" else "Bank account"
     flash(f"{kind} ending in {method.last_four} added.")
+    g.acted_on = f"method-{method.id}"
     return True
 
 
@@ -213,6 +215,8 @@ def _method_action(method_id: str, action: str, work, message: str):
     except (DomainError, NotFound) as exc:
         return _failed(error=exc.message)
     flash(message.format(last_four=method.last_four))
+    if action != "removed":
+        g.acted_on = f"method-{method.id}"
     return _done()
 
 

@@ -103,10 +103,14 @@ def render_region(template: str, block: str, **context):
     return render_block(template, block, **{**shell_context(), **context})
 
 
-def page_or_region(template: str, block: str, endpoint: str, **context):
-    """After a successful action: the region for htmx, a redirect (PRG) for plain forms."""
+def page_or_region(template: str, block: str, endpoint: str, acted_on=None, **context):
+    """After a successful action: the region for htmx, a redirect (PRG) for plain forms.
+    ``acted_on``: the id of the element whose control was used, so the page shows the
+    message there too (beside the live region) and a plain form lands back on it."""
     if htmx:
-        return render_region(template, block, **context)
+        return render_region(template, block, acted_on=acted_on, **context)
+    if acted_on:
+        return redirect(url_for(endpoint, done=acted_on, _anchor=acted_on), 303)
     return redirect(url_for(endpoint), 303)
 
 

@@ -63,11 +63,24 @@ def jo(client, merchant):
     return customer
 
 
-def test_adding_a_card_redirects_and_lists_it(client, jo):
+def row_of(html: str, method_id: str) -> str:
+    """The text of one saved method's row on the page."""
+    match = re.search(
+        rf'<div class="method" id="method-{method_id}">(.*?)</div>\s*</div>', html, re.S
+    )
+    return text_of(match.group(1))
+
+
+def test_adding_a_card_redirects_to_its_row_with_the_message_there(client, jo):
     response = submit(client, PAGE, CARD, GOOD_CARD)
-    assert response.status_code == 303 and response.location.endswith(PAGE)
-    html = page(client, PAGE)
-    assert "Card ending in 4242 added." in text_of(html)
+    [card] = methods_of(jo["id"])
+    assert response.status_code == 303
+    assert response.location.endswith(f"{PAGE}?done=method-{card.id}#method-{card.id}")
+    html = client.get(response.location).get_data(as_text=True)
+    assert "Card ending in 4242 added." in row_of(html, card.id)
+    assert "Card ending in 4242 added." in text_of(
+        re.search(r'<div id="flash".*?</div>', html, re.S).group(0)
+    )
     assert "Visa ending in 4242 · expires 12/2039" in text_of(html)
     [method] = methods_of(jo["id"])
     assert method.is_default and method.name == "Jo Doe" and method.expiration_year == 2039
@@ -171,6 +184,21 @@ def test_make_default_with_htmx_answers_with_the_region(client, merchant, jo):
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" not in html
     assert DEFAULT_MASTERCARD.search(text_of(html))
+    # The message is in the live region (out of band) and beside the button that was used.
+    assert "is now your default" in row_of(html, second["id"])
+    assert 'id="flash"' in html and 'hx-swap-oob="innerHTML"' in html
+
+
+def test_the_message_beside_a_row_is_only_for_the_row_acted_on(client, merchant, jo):
+    first = add_payment_method(merchant, jo["id"], "tok_visa")
+    second = add_payment_method(merchant, jo["id"], "tok_mastercard")
+    response = submit(client, PAGE, f"{PAGE}/{second['id']}/default")
+    html = client.get(response.location).get_data(as_text=True)
+    assert "is now your default" in row_of(html, second["id"])
+    assert "is now your default" not in row_of(html, first["id"])
+    # A forged ?done= shows no message anywhere but where one was flashed: nowhere.
+    again = page(client, f"{PAGE}?done=method-{first['id']}")
+    assert "is now your default" not in again
 
 
 def test_remove_deletes_the_method(client, merchant, jo):
