@@ -8,11 +8,13 @@ from portal.customer import bp
 from portal.customer.session import signed_in
 from portal.models import utcnow
 from portal.self_service import subscriptions as rules
+from portal.timefmt import human_date
 
 from .forms import NonceForm
 from .shell import new_nonce, render_portal, settings
 from .subscription_actions import (
     act_once,
+    back_to_list,
     cancellable_subscription,
     flash_outcome,
     own_subscription,
@@ -109,7 +111,7 @@ def cancel(subscription_id):
 
     ended, error = act_once("cancel", work)
     _flash_cancel_outcome(ended, error)
-    return redirect(url_for("customer.subscriptions"), 303)
+    return back_to_list(sub)
 
 
 def _record_cancel(ended) -> None:
@@ -126,7 +128,7 @@ def _flash_cancel_outcome(ended, error: str | None) -> None:
     elif ended is not None and ended.status == "canceled":
         flash("Your subscription has ended.", "done")
     elif ended is not None:
-        ends = f"{ended.current_period_end:%b %-d, %Y}"
+        ends = human_date(ended.current_period_end)
         flash(f"Your subscription stays active until {ends}, then ends.", "done")
 
 
@@ -142,7 +144,7 @@ def keep(subscription_id):
 
     kept, error = act_once("keep", work)
     flash_outcome(error, "Your subscription will continue. Nothing else changes.")
-    return redirect(url_for("customer.subscriptions"), 303)
+    return back_to_list(sub)
 
 
 @bp.route("/portal/subscriptions/<subscription_id>/retain", methods=["POST"])
@@ -161,4 +163,4 @@ def accept_offer(subscription_id):
 
     _kept, error = act_once("retain", work)
     flash_outcome(error, "Offer applied. Thanks for staying!")
-    return redirect(url_for("customer.subscriptions"), 303)
+    return back_to_list(sub)

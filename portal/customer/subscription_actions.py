@@ -2,7 +2,7 @@
 for anything else, or anything the portal config does not allow), running an action once per
 form in one transaction, its activity event, and the sealed instant of a preview."""
 
-from flask import abort, current_app, flash, request
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 
 from portal.access.activity import record_event
@@ -33,6 +33,13 @@ def cancellable_subscription(subscription_id: str, *, ended_ok: bool = False) ->
     if not settings()["cancellations_enabled"]:
         abort(404)
     return sub
+
+
+def back_to_list(sub):
+    """The subscriptions page, landing on this subscription's card, where the message of
+    what was just done to it shows beside its controls (as well as in the live region)."""
+    anchor = f"sub-{sub.id}"
+    return redirect(url_for("customer.subscriptions", done=anchor, _anchor=anchor), 303)
 
 
 def flash_outcome(error: str | None, done: str) -> None:

@@ -16,6 +16,7 @@ from .forms import NonceForm
 from .shell import new_nonce, render_portal, require_section, settings
 from .subscription_actions import (
     act_once,
+    back_to_list,
     own_subscription,
     record_subscription_event,
     seal_preview,
@@ -131,7 +132,7 @@ def change(subscription_id):
     except DomainError as exc:
         return _change_refused(sub, exc)
     flash("Your plan has been updated.", "done")
-    return redirect(url_for("customer.subscriptions"), 303)
+    return back_to_list(sub)
 
 
 def _change_refused(sub, exc: DomainError):

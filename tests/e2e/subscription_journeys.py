@@ -83,7 +83,12 @@ def fact(region, term: str):
 
 
 def expect_notice(page, text: str) -> None:
-    expect(page.locator(".notice", has_text=text)).to_be_visible()
+    """The message is announced in the live region; after an action on a subscription it
+    also shows on that subscription's card, where the eye is."""
+    expect(page.locator("#flash[role=status] .notice", has_text=text)).to_be_visible()
+    if "#sub-" in page.url:
+        card = page.locator(f"section[aria-labelledby='{page.url.rsplit('#', 1)[1]}']")
+        expect(card.locator(".beside", has_text=text)).to_be_visible()
 
 
 def day(iso: str) -> str:

@@ -101,7 +101,10 @@ def test_ten_tabs_confirming_the_cancel_form_cancel_once(
     ]
     responses = together(calls)
     # every tab lands on the subscriptions page, none on an error
-    assert {(r.status_code, r.location) for r in responses} == {(303, "/portal/subscriptions")}
+    card = f"sub-{shop.sub}"
+    assert {(r.status_code, r.location) for r in responses} == {
+        (303, f"/portal/subscriptions?done={card}#{card}")
+    }
     check_one_cancel(shop, before, billed, status)
 
 
@@ -151,7 +154,8 @@ def test_ten_tabs_confirming_one_switch_change_once(portal, shop):
     # One changes the plan. The others were previewed against the old plan: each gets a
     # fresh preview (409) or, as Pro is now the current plan, the change page with a message.
     assert {r.status_code for r in responses} <= {303, 409}
-    assert sum(r.location == "/portal/subscriptions" for r in responses) == 1
+    listed = f"/portal/subscriptions?done=sub-{shop.sub}#sub-{shop.sub}"
+    assert sum(r.location == listed for r in responses) == 1
     check_one_switch(shop, before, preview)
 
 

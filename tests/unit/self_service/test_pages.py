@@ -226,6 +226,21 @@ def test_keep_my_subscription_undoes_a_scheduled_cancellation(portal, shop):
     assert "Next invoice $10.00 on Feb 1, 2026" in portal.text(portal.get(LIST))
 
 
+def test_the_message_of_an_action_shows_on_the_card_it_was_done_to(portal, shop):
+    portal.confirm_cancel(shop.sub)
+    listed = portal.get(LIST)
+    done = portal.submit(listed, f"/{shop.sub}/keep")
+    card = f"sub-{shop.sub}"
+    assert done.location == f"{LIST}?done={card}#{card}"
+    html = portal.get(done.location).get_data(as_text=True)
+    section = html[html.index(f'aria-labelledby="{card}"') :]
+    section = section[: section.index("</section>")]
+    assert '<p class="notice beside">Your subscription will continue.' in section
+    # And in the live region the screen reader announces.
+    flash = html[html.index('id="flash"') :]
+    assert "Your subscription will continue." in flash[: flash.index("</div>")]
+
+
 # ---- retention offer ----------------------------------------------------------------------
 
 PERCENT_3_MONTHS = {"percent_off": 20, "duration": "repeating", "duration_in_months": 3}
