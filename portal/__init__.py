@@ -7,7 +7,7 @@ from portal import config as config_module
 from portal.access import merchants
 from portal.access.activity import CURRENT_CLIENT, Client
 from portal.billing.gateway import SandboxGateway, get_gateway
-from portal.db import bind, db
+from portal.db import bind, db, end_request
 from portal.extensions import compress, csrf, htmx, limiter, login_manager
 
 
@@ -31,8 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
     def _close_db(_exc):
         if "client_token" in g:
             CURRENT_CLIENT.reset(g.pop("client_token"))
-        if not db.is_closed():
-            db.close()
+        end_request()
 
     csrf.init_app(app)
     limiter.init_app(app)

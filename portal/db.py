@@ -65,6 +65,19 @@ def write_transaction():
             yield txn
 
 
+def end_request() -> None:
+    """After every request. A SQLite connection stays open for the next request of this
+    worker thread (its pragmas ran once), never with a transaction left open in it; a
+    PostgreSQL connection goes back to the pool."""
+    if db.is_closed():
+        return
+    if is_sqlite():
+        if db.connection().in_transaction:  # a BEGIN that no atomic block closed
+            db.connection().rollback()
+        return
+    db.close()
+
+
 def locked(query):
     """Add SELECT … FOR UPDATE on PostgreSQL; SQLite already holds the write lock."""
     return query if is_sqlite() else query.for_update()

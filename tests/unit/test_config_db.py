@@ -120,3 +120,48 @@ def test_a_server_error_shows_no_traceback(app, path):
     assert "Something went wrong" in body
     for leak in ("Traceback", "hunter2", "RuntimeError", 'File "'):
         assert leak not in body
+
+
+def _in_transaction(conn) -> bool:
+    if is_sqlite():
+        return conn.in_transaction
+    from psycopg2.extensions import TRANSACTION_STATUS_IDLE
+
+    return conn.get_transaction_status() != TRANSACTION_STATUS_IDLE
+
+
+def _peek_connection(app):
+    """A route that reports the database connection it ran on and whether a transaction
+    was open when it started, then leaves one open (a BEGIN no block closes)."""
+    seen = []
+
+    def peek():
+        seen.append((db.connection(), _in_transaction(db.connection())))
+        db.execute_sql("BEGIN IMMEDIATE" if is_sqlite() else "BEGIN")
+        db.execute_sql("SELECT 1")
+        return "ok"
+
+    app.add_url_rule("/peek", "peek", peek)
+    return seen
+
+
+def test_no_transaction_survives_a_request_and_sqlite_keeps_its_connection(app):
+    seen = _peek_connection(app)
+    client = app.test_client()
+    for _ in range(3):
+        assert client.get("/peek", base_url=app.config["PORTAL_BASE_URL"]).status_code == 200
+    # Each request started with no transaction, though the one before left a BEGIN open.
+    assert [opened for _conn, opened in seen] == [False, False, False]
+    if is_sqlite():
+        # One connection per worker thread: the pragmas ran once, not per request.
+        assert len({id(conn) for conn, _ in seen}) == 1
+        assert not db.connection().in_transaction
+        # And another connection can write at once: no lock was left behind.
+        other = make_database(
+            app.config["PORTAL_DATABASE_URL"].replace("sqlite:///", "sqlite:///", 1)
+        )
+        other.execute_sql("BEGIN IMMEDIATE")
+        other.execute_sql("ROLLBACK")
+        other.close()
+    else:
+        assert db.is_closed()  # back in the pool
