@@ -3,7 +3,7 @@
 from contextlib import contextmanager
 from urllib.parse import unquote, urlsplit
 
-from peewee import DatabaseProxy, SqliteDatabase
+from peewee import DatabaseProxy, SqliteDatabase, fn
 from playhouse.pool import PooledPostgresqlDatabase
 
 db = DatabaseProxy()
@@ -54,6 +54,14 @@ def is_sqlite() -> bool:
     return isinstance(db.obj, SqliteDatabase)
 
 
+def string_agg(expression, separator: str = ","):
+    """The values of a group joined into one string (no order promised): SQLite spells it
+    group_concat, PostgreSQL string_agg."""
+    if is_sqlite():
+        return fn.GROUP_CONCAT(expression, separator)
+    return fn.STRING_AGG(expression, separator)
+
+
 @contextmanager
 def write_transaction():
     """A transaction that takes its write lock up front (SQLite) so read-then-write is safe."""
@@ -81,3 +89,44 @@ def end_request() -> None:
 def locked(query):
     """Add SELECT … FOR UPDATE on PostgreSQL; SQLite already holds the write lock."""
     return query if is_sqlite() else query.for_update()
+
+
+class Compiled:
+    """A query built and compiled once per process and database kind, then run with fresh
+    values: peewee takes milliseconds to build the SQL of a query with many subqueries
+    (~3 ms for the signed-in shell) and SQLite well under a tenth of that to run it.
+
+    ``build(**markers)`` returns the query; each marker is a value that appears in its
+    parameters only where that argument goes (a datetime or string no real value equals).
+    """
+
+    def __init__(self, build, **markers):
+        self._build = build
+        self._markers = markers
+        self._compiled: dict[type, tuple] = {}
+
+    def _entry(self):
+        kind = type(db.obj)
+        entry = self._compiled.get(kind)
+        if entry is None:
+            query = self._build(**self._markers)
+            sql, params = query.sql()
+            slots = {}
+            for name, marker in self._markers.items():
+                slots[name] = [
+                    i for i, p in enumerate(params) if type(p) is type(marker) and p == marker
+                ]
+                if not slots[name]:
+                    raise ValueError(f"the query does not use its {name!r} argument")
+            entry = self._compiled[kind] = (query, sql, tuple(params), slots)
+        return entry
+
+    def rows(self, **values):
+        """The rows as the query would return them (model instances, joins attached)."""
+        query, sql, params, slots = self._entry()
+        params = list(params)
+        for name, value in values.items():
+            for index in slots[name]:
+                params[index] = value
+        # The cursor wrapper is how peewee turns a cursor into model instances.
+        return query._get_cursor_wrapper(db.execute_sql(sql, params))

@@ -83,14 +83,22 @@ def start_session(customer_id, company_id, host, user_agent, lives: Lifetimes, n
     )
 
 
-def load_session(raw: str, host: str | None, lives: Lifetimes, now=None) -> PortalSession | None:
-    """The live portal session for ``raw`` on ``host``."""
+def _session_row(token_hash: str, _now):
+    return PortalSession.get_or_none(PortalSession.token_hash == token_hash)
+
+
+def load_session(
+    raw: str, host: str | None, lives: Lifetimes, now=None, fetch=_session_row
+) -> PortalSession | None:
+    """The live portal session for ``raw`` on ``host``. ``fetch(token_hash, now)`` reads the
+    row: the portal pages read it with everything their shell shows, in one statement."""
     if not _well_formed(raw):
         return None
-    row = PortalSession.get_or_none(PortalSession.token_hash == sha256_hex(raw))
+    now = now or utcnow()
+    row = fetch(sha256_hex(raw), now)
     if row is None or row.host != host:
         return None
-    return _live(PortalSession, row, lives, now or utcnow())
+    return _live(PortalSession, row, lives, now)
 
 
 def end_session(raw: str) -> bool:

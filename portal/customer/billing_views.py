@@ -25,7 +25,7 @@ from portal.portal_settings.tenancy import origin_for
 from portal.ratelimits import allow_email_change
 
 from .forms import BillingForm, ButtonForm, EmailForm
-from .shell import claim_nonce, new_nonce, render_portal, render_region
+from .shell import claim_nonce, new_nonce, render_portal, render_region, shell
 
 TEMPLATE = "customer/billing_information.html"
 
@@ -39,7 +39,7 @@ def _billing_form(customer: Customer, formdata=None) -> BillingForm:
 
 
 def _context(form=None, email_form=None, conflict=None) -> dict:
-    customer = Customer.get_by_id(current_user.customer_id)
+    customer = shell().customer
     return {
         "form": form or _billing_form(customer),
         "email_form": email_form

@@ -2,24 +2,22 @@
 
 from flask_login import current_user
 
-from portal.billing import credit
-from portal.customer import bp
+from portal.customer import bp, shell_query
 from portal.customer.session import signed_in
 
 from . import overview
-from .shell import render_portal
+from .shell import render_portal, shell
 
 
 @bp.route("/portal")
 @signed_in
 def home():
     customer_id = current_user.customer_id
-    methods = overview.methods(customer_id)
-    credits = credit.balances(customer_id)
+    credits = shell_query.credits(shell())
     return render_portal(
         "customer/home.html",
         credits=credits,
         subscriptions=overview.subscriptions(customer_id, held=credits),
-        default_method=next((m for m in methods if m.is_default), None),
+        default_method=shell_query.default_method(shell()),
         unpaid=overview.unpaid_invoices(customer_id),
     )

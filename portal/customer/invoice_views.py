@@ -1,6 +1,6 @@
 """Invoices: paginated list, detail with Pay now, PDF download — only the customer's own."""
 
-from flask import flash, make_response, redirect, request, url_for
+from flask import abort, flash, make_response, redirect, request, url_for
 from flask_login import current_user
 from wtforms import SelectChoice
 
@@ -16,11 +16,19 @@ from portal.documents.invoice_data import pdf_data
 from portal.documents.invoice_pdf import render_invoice_pdf
 from portal.errors import DomainError
 from portal.extensions import htmx
-from portal.models import Charge, Coupon, Discount, Invoice, PaymentMethod
+from portal.models import Charge, Invoice, PaymentMethod
 
 from . import overview
 from .forms import PayForm
-from .shell import claim_nonce, new_nonce, own_row, render_portal, render_region, require_section
+from .shell import (
+    claim_nonce,
+    company,
+    new_nonce,
+    own_row,
+    render_portal,
+    render_region,
+    require_section,
+)
 
 PER_PAGE = 20
 
@@ -28,6 +36,14 @@ PER_PAGE = 20
 def _own_invoice(invoice_id: str) -> Invoice:
     require_section("invoice_history_enabled")
     return own_row(Invoice, invoice_id, "invoice")
+
+
+def _own_invoice_detail(invoice_id: str) -> Invoice:
+    require_section("invoice_history_enabled")
+    row = overview.invoice_detail(current_user.company_id, current_user.customer_id, invoice_id)
+    if row is None:
+        abort(404)
+    return row
 
 
 @bp.route("/portal/invoices")
@@ -64,24 +80,18 @@ def _label(method: PaymentMethod) -> str:
 
 
 def _detail_context(invoice: Invoice, form=None, error=None) -> dict:
-    methods = overview.methods(current_user.customer_id)
-    discounts = []
-    if invoice.subscription_id:
-        discounts = list(
-            Coupon.select().join(Discount).where(Discount.subscription == invoice.subscription_id)
-        )
-    paid_with = None
-    if invoice.payment_method_id:
-        paid_with = PaymentMethod.get_or_none(PaymentMethod.id == invoice.payment_method_id)
-    seller, buyer = parties(invoice)
+    """``invoice`` as read by ``overview.invoice_detail``. The methods to pay with are read
+    only while there is something to pay."""
+    methods = overview.methods(current_user.customer_id) if invoice.status == "OPEN" else []
+    seller, buyer = parties(invoice, company(), current_user.customer)
     return {
         "invoice": invoice,
         "seller": seller,
         "buyer": buyer,
         "buyer_address": address_lines(buyer["address"]),
         "lines": lines_by_invoice([invoice.id])[invoice.id],
-        "coupons": discounts,
-        "paid_with": paid_with,
+        "coupon_names": invoice.coupon_names,
+        "paid_with": invoice.paid_with,
         "form": form or _pay_form(invoice, methods),
         "methods": methods,
         "nonce": new_nonce,
@@ -92,7 +102,9 @@ def _detail_context(invoice: Invoice, form=None, error=None) -> dict:
 @bp.route("/portal/invoices/<invoice_id>")
 @signed_in
 def invoice(invoice_id):
-    return render_portal("customer/invoice.html", **_detail_context(_own_invoice(invoice_id)))
+    return render_portal(
+        "customer/invoice.html", **_detail_context(_own_invoice_detail(invoice_id))
+    )
 
 
 @bp.route("/portal/invoices/<invoice_id>/pay", methods=["POST"])
@@ -101,7 +113,7 @@ def pay_invoice(invoice_id):
     invoice = _own_invoice(invoice_id)
     form = _pay_form(invoice, overview.methods(current_user.customer_id), request.form)
     error = _pay(invoice, form) if form.validate_on_submit() else "Choose a payment method."
-    invoice = Invoice.get_by_id(invoice.id)
+    invoice = _own_invoice_detail(invoice.id)
     if htmx:
         return render_region(
             "customer/invoice.html", "pay_region", **_detail_context(invoice, error=error)

@@ -2,11 +2,13 @@
 
 from dataclasses import dataclass
 
+from peewee import JOIN, fn
+
 from portal.billing import credit
 from portal.billing.invoice_totals import compute_totals
 from portal.billing.money import format_money
+from portal.db import string_agg
 from portal.models import (
-    Charge,
     Coupon,
     Discount,
     Invoice,
@@ -16,7 +18,6 @@ from portal.models import (
     Product,
     Subscription,
     SubscriptionItem,
-    utcnow,
 )
 
 LIVE = ("trialing", "active", "past_due", "unpaid", "incomplete", "paused")
@@ -44,44 +45,55 @@ class SubscriptionView:
 
 
 def subscriptions(customer_id: str, statuses=LIVE, held=None) -> list[SubscriptionView]:
-    """Subscriptions with items, prices, products, live discounts and changes waiting for
-    renewal: four queries (five without ``held``, the customer's credit per currency, which
-    next amounts count)."""
-    subs = list(
-        Subscription.select()
-        .where((Subscription.customer == customer_id) & Subscription.status.in_(statuses))
-        .order_by(Subscription.created_at.desc())
+    """Subscriptions with their items, prices, products, live discounts and the changes
+    waiting for renewal, in one statement (one row per item and live discount). ``held``
+    is the customer's credit per currency, which next amounts count (read when not given)."""
+    pending = (
+        PendingInvoiceItem.select(fn.SUM(PendingInvoiceItem.amount))
+        .where(
+            (PendingInvoiceItem.subscription == Subscription.id)
+            & PendingInvoiceItem.invoice.is_null()
+        )
+        .alias("pending")
     )
-    ids = [s.id for s in subs]
-    items, coupons, pending = {i: [] for i in ids}, {i: [] for i in ids}, {i: [] for i in ids}
-    if ids:
-        for item in (
-            SubscriptionItem.select(SubscriptionItem, Price, Product)
-            .join(Price)
-            .join(Product)
-            .where(SubscriptionItem.subscription.in_(ids))
-            .order_by(SubscriptionItem.created_at)
-        ):
-            items[item.subscription_id].append(item)
-        for discount in (
-            Discount.select(Discount, Coupon)
-            .join(Coupon)
-            .where(Discount.subscription.in_(ids) & Discount.ended_at.is_null())
-        ):
-            coupons[discount.subscription_id].append(discount.coupon)
-        # Changes billed at renewal: the next invoice carries them, so its amount does too.
-        for row in PendingInvoiceItem.select(
-            PendingInvoiceItem.subscription, PendingInvoiceItem.amount
-        ).where(PendingInvoiceItem.subscription.in_(ids) & PendingInvoiceItem.invoice.is_null()):
-            pending[row.subscription_id].append(_Line(row.amount))
-    views = []
+    rows = (
+        Subscription.select(
+            Subscription, SubscriptionItem, Price, Product, Discount, Coupon, pending
+        )
+        .join(SubscriptionItem, JOIN.LEFT_OUTER, attr="item")
+        .join(Price, JOIN.LEFT_OUTER)
+        .join(Product, JOIN.LEFT_OUTER)
+        .switch(Subscription)
+        .join(
+            Discount,
+            JOIN.LEFT_OUTER,
+            on=(Discount.subscription == Subscription.id) & Discount.ended_at.is_null(),
+            attr="live_discount",
+        )
+        .join(Coupon, JOIN.LEFT_OUTER)
+        .where((Subscription.customer == customer_id) & Subscription.status.in_(statuses))
+        .order_by(Subscription.created_at.desc(), Subscription.id, SubscriptionItem.created_at)
+    )
+    subs, items, coupons, pending_amounts = {}, {}, {}, {}
+    for row in rows:
+        sub = subs.setdefault(row.id, row)
+        item, discount = row.item, row.live_discount
+        if item is not None and item.id is not None:
+            items.setdefault(sub.id, {}).setdefault(item.id, item)
+        if discount is not None and discount.id is not None:
+            coupons.setdefault(sub.id, {}).setdefault(discount.id, discount.coupon)
+        pending_amounts[sub.id] = row.pending or 0
     if held is None:
         held = credit.balances(customer_id) if subs else {}
-    for sub in subs:
-        lines = [_Line(i.price.unit_amount * i.quantity) for i in items[sub.id]] + pending[sub.id]
+    views = []
+    for sub in subs.values():
+        sub_items = list(items.get(sub.id, {}).values())
+        sub_coupons = list(coupons.get(sub.id, {}).values())
+        lines = [_Line(i.price.unit_amount * i.quantity) for i in sub_items]
+        lines.append(_Line(int(pending_amounts[sub.id])))
         available = sub.credit_balance + held.get(sub.currency, 0)
-        totals = compute_totals(lines, coupons[sub.id], sub.currency, available)
-        views.append(SubscriptionView(sub, items[sub.id], coupons[sub.id], totals.amount_due))
+        totals = compute_totals(lines, sub_coupons, sub.currency, available)
+        views.append(SubscriptionView(sub, sub_items, sub_coupons, totals.amount_due))
     return views
 
 
@@ -107,6 +119,35 @@ def unpaid_invoices(customer_id: str) -> list[Invoice]:
     )
 
 
+COUPON_SEPARATOR = "\x1f"  # never in a coupon name (names hold no control characters)
+
+
+def invoice_detail(company_id: str, customer_id: str, invoice_id: str) -> Invoice | None:
+    """The customer's invoice with the method it was paid with (``paid_with``) and the
+    names of its subscription's coupons (``coupon_names``), in one statement."""
+    paid_with = PaymentMethod.alias("paid_with")
+    names = (
+        Coupon.select(string_agg(Coupon.name, COUPON_SEPARATOR))
+        .join(Discount)
+        .where(Discount.subscription == Invoice.subscription)
+        .alias("coupon_names")
+    )
+    row = (
+        Invoice.select(Invoice, paid_with, names)
+        .join(paid_with, JOIN.LEFT_OUTER, on=(paid_with.id == Invoice.payment_method), attr="paid")
+        .where(
+            (Invoice.id == invoice_id)
+            & (Invoice.company == company_id)
+            & (Invoice.customer == customer_id)
+        )
+        .first()
+    )
+    if row is not None:
+        row.paid_with = row.paid if row.paid is not None and row.paid.id is not None else None
+        row.coupon_names = [n for n in (row.coupon_names or "").split(COUPON_SEPARATOR) if n]
+    return row
+
+
 def invoice_page(customer_id: str, page: int, per_page: int = 20) -> tuple[list[Invoice], int, int]:
     """One page, newest first, the total count and the page shown (two queries whatever the
     page). A page past the end shows the last one: a stale link still lists invoices."""
@@ -120,38 +161,3 @@ def invoice_page(customer_id: str, page: int, per_page: int = 20) -> tuple[list[
         .offset((page - 1) * per_page)
     )
     return rows, total, page
-
-
-@dataclass
-class PastDue:
-    """What the customer owes late, why, and which invoice to pay first."""
-
-    amount: int
-    currency: str
-    reason: str
-    invoice: Invoice
-
-
-def past_due(customer_id: str) -> PastDue | None:
-    """The banner's facts in one query, whatever the customer owes (constant per page)."""
-    latest_failure = (
-        Charge.select(Charge.failure_message)
-        .where((Charge.invoice == Invoice.id) & (Charge.status == "failed"))
-        .order_by(Charge.created_at.desc())
-        .limit(1)
-    )
-    late = list(
-        Invoice.select(Invoice, latest_failure.alias("failure"))
-        .where(
-            (Invoice.customer == customer_id)
-            & (Invoice.status == "OPEN")
-            & (Invoice.payment_failed | (Invoice.due_date < utcnow()))
-        )
-        .order_by(Invoice.created_at)
-    )
-    if not late:
-        return None
-    first = late[0]
-    reason = next((i.failure for i in reversed(late) if i.failure), None)
-    owed = sum(i.amount_due - i.amount_paid for i in late if i.currency == first.currency)
-    return PastDue(owed, first.currency, reason or "The payment date has passed.", first)

@@ -8,6 +8,7 @@ from flask_login import UserMixin
 from portal.access import links as access
 from portal.access import sessions
 from portal.access.signin import lifetimes
+from portal.customer import shell_query
 from portal.models import Customer
 from portal.session_cookies import SessionCookie, set_cookie, signed_in_guard
 
@@ -27,9 +28,8 @@ class PortalUser(UserMixin):
 
     @property
     def customer(self) -> Customer:
-        if not hasattr(self, "_customer"):
-            self._customer = Customer.get_by_id(self.customer_id)
-        return self._customer
+        """Read with the session, in the same statement."""
+        return self.session.customer
 
 
 SESSION_COOKIE = SessionCookie("portal_sid", clear_site_data='"cookies", "storage"')
@@ -43,7 +43,11 @@ def current_session():
     """The live session for this request's cookie and Host, else None."""
     if "portal_session" not in g:
         raw = SESSION_COOKIE.read()
-        row = sessions.load_session(raw, request.host.lower(), lifetimes()) if raw else None
+        row = (
+            sessions.load_session(raw, request.host.lower(), lifetimes(), fetch=shell_query.fetch)
+            if raw
+            else None
+        )
         host_company = g.get("host_company")
         if row is not None and host_company is not None and row.company_id != host_company.id:
             row = None

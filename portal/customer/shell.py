@@ -1,17 +1,18 @@
 """What every signed-in page shares: the shell context, section switches, regions, nonces."""
 
-from flask import abort, g, redirect, render_template, url_for
+from flask import abort, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
-from peewee import IntegrityError, fn
+from peewee import IntegrityError
 
-from portal.customer import bp, overview
+from portal.customer import bp, shell_query
+from portal.customer.session import SESSION_COOKIE
 from portal.db import db
 from portal.errors import FeatureDisabled, NotFound
 from portal.extensions import htmx
-from portal.models import ApiKey, Company, FormNonce
-from portal.portal_settings.config import get_config, settings_of
-from portal.security import random_token
+from portal.models import Company, FormNonce, utcnow
+from portal.portal_settings.config import settings_at
+from portal.security import random_token, sha256_hex
 from portal.self_service import scope
 
 SECTIONS = (
@@ -36,21 +37,27 @@ def _plausible_ids(_endpoint, values) -> None:
             abort(404)
 
 
+def shell():
+    """The session row read with the shell (portal/customer/shell_query.py). While handling
+    a POST it is read again on every call: the action may have just changed the banner, the
+    default method, the credit or the billing details (one statement, only when rendering)."""
+    if request.method == "POST":
+        fresh = shell_query.fetch(sha256_hex(SESSION_COOKIE.read()), utcnow())
+        if fresh is not None:
+            current_user.session = fresh
+    return current_user.session
+
+
+def customer_credits() -> dict[str, int]:
+    """The customer's credit per currency, read with the shell."""
+    return shell_query.credits(shell())
+
+
 def company() -> Company:
-    """The customer's company, loaded once per request; ``has_live_key`` rides along in the
-    same query (no extra statement per page) for the shell's Test mode mark."""
-    if "portal_company" not in g:
-        live = ApiKey.select(ApiKey.id).where(
-            (ApiKey.company == Company.id)
-            & (ApiKey.livemode == True)  # noqa: E712
-            & ApiKey.revoked_at.is_null()
-        )
-        g.portal_company = (
-            Company.select(Company, fn.EXISTS(live).alias("has_live_key"))
-            .where(Company.id == current_user.company_id)
-            .get()
-        )
-    return g.portal_company
+    """The customer's company, with ``has_live_key`` for the shell's Test mode mark."""
+    row = current_user.session
+    row.company.has_live_key = bool(row.has_live_key)
+    return row.company
 
 
 def in_test_mode() -> bool:
@@ -60,7 +67,7 @@ def in_test_mode() -> bool:
 
 def settings() -> dict:
     if "portal_settings" not in g:
-        g.portal_settings = settings_of(get_config(company()))
+        g.portal_settings = settings_at(company(), current_user.session.config_version)
     return g.portal_settings
 
 
@@ -84,13 +91,15 @@ def shell_context() -> dict:
     nav = [
         (endpoint, label) for endpoint, label, flag in SECTIONS if flag is None or settings()[flag]
     ]
+    row = shell()
     return {
         "company": company(),
         "portal": settings(),
         "nav": nav,
-        "customer": current_user.customer,
-        "overdue": overview.past_due(current_user.customer_id),
+        "customer": row.customer,
+        "overdue": shell_query.past_due(row),
         "test_mode": in_test_mode(),
+        "logo_digest": row.logo,
     }
 
 

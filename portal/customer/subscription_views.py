@@ -13,7 +13,7 @@ from portal.self_service import subscriptions as rules
 
 from . import overview
 from .forms import NonceForm
-from .shell import new_nonce, render_portal, require_section, settings
+from .shell import customer_credits, new_nonce, render_portal, require_section, settings
 from .subscription_actions import (
     act_once,
     back_to_list,
@@ -30,7 +30,7 @@ LISTED = (*overview.LIVE, "canceled")
 @signed_in
 def subscriptions():
     require_section("subscriptions_enabled")
-    views = overview.subscriptions(current_user.customer_id, LISTED)
+    views = overview.subscriptions(current_user.customer_id, LISTED, held=customer_credits())
     allowed = {v.sub.id for v in views if rules.changeable(v.sub, settings())}
     return render_portal(
         "customer/subscriptions.html",
@@ -47,7 +47,7 @@ def change_start(subscription_id):
     sub = own_subscription(subscription_id)
     if not (settings()["allow_plan_switch"] or settings()["allow_quantity_updates"]):
         abort(404)
-    views = overview.subscriptions(current_user.customer_id, (sub.status,))
+    views = overview.subscriptions(current_user.customer_id, (sub.status,), customer_credits())
     view = next(v for v in views if v.sub.id == sub.id)
     if len(view.items) != 1:
         abort(404)  # several items: the merchant changes them; no form that always fails

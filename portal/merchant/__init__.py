@@ -13,10 +13,14 @@ bp = Blueprint("merchant", __name__)
 PUBLIC_ASSETS = {"merchant.logo"}
 
 
+LOOK_UP = object()
+
+
 @bp.app_template_global()
-def brand_logo_url(company_id: str) -> str | None:
-    """The company's logo URL for the portal header (versioned for caching), or None."""
-    version = logo_version(company_id)
+def brand_logo_url(company_id: str, digest=LOOK_UP) -> str | None:
+    """The company's logo URL for the portal header (versioned for caching), or None.
+    Pages that read the logo's ``digest`` already (None: no logo) pass it: no query."""
+    version = logo_version(company_id) if digest is LOOK_UP else (digest or "")[:12]
     return url_for("merchant.logo", company_id=company_id, v=version) if version else None
 
 

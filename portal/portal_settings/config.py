@@ -67,6 +67,24 @@ def settings_of(row: PortalConfig) -> dict:
     return {**DEFAULTS, **(row.settings or {})}
 
 
+# Company id -> (config version, settings) as this process last read them. Every change
+# bumps the version (update_config), and pages read the version with the session, so a
+# change made through any worker or server is seen on the next request.
+_seen: dict[str, tuple[int | None, dict]] = {}
+
+
+def settings_at(company, version: int | None) -> dict:
+    """The company's settings at ``version`` (None: never saved, so the defaults), read
+    from the database only when this process has not seen that version yet."""
+    seen = _seen.get(company.id)
+    if seen is None or seen[0] != version:
+        row = get_config(company) if version is not None else None
+        settings = settings_of(row) if row is not None else dict(DEFAULTS)
+        # Labelled with what was read: never older than ``version``, at worst one more read.
+        seen = _seen[company.id] = (row.version if row is not None else None, settings)
+    return dict(seen[1])
+
+
 def check_return_url(value: str, env: str) -> str | None:
     """Why ``value`` is not an acceptable return URL, or None when it is."""
     if len(value) > 2048:

@@ -96,14 +96,15 @@ def _invoices(company_id, customer_id, method_id, count, tag) -> str:
             "company": company_id,
             "customer": customer_id,
             "number": f"{tag}-{i:05d}",
-            "status": "OPEN" if i % 2 else "PAID",
-            "payment_failed": i % 4 == 1,
+            # The newest is open and failed: the detail page offers every method to pay with.
+            "status": "PAID" if i % 2 else "OPEN",
+            "payment_failed": i % 4 == 0,
             "payment_method": method_id,
             "currency": "USD",
             "subtotal": 1000,
             "total": 1000,
             "amount_due": 1000,
-            "amount_paid": 0 if i % 2 else 1000,
+            "amount_paid": 1000 if i % 2 else 0,
         },
     )
     Invoice.insert_many(invoices).execute()
@@ -142,18 +143,22 @@ def statements(client, path: str) -> list[str]:
     return seen
 
 
-PATHS = [
-    "/portal",
-    "/portal/invoices",
-    "/portal/invoices?page=2",
-    "/portal/payment-methods",
-    "/portal/invoices/{invoice}",
-    "/portal/billing-information",
-]
+# Statements per page: the shell (session, customer, company, config version, logo, banner,
+# default method, credit) is one; the rest is the page's own content.
+BUDGETS = {
+    "/portal": 3,
+    "/portal/invoices": 3,
+    "/portal/invoices?page=2": 3,
+    "/portal/payment-methods": 3,
+    "/portal/subscriptions": 2,
+    "/portal/invoices/{invoice}": 4,
+    "/portal/billing-information": 1,
+}
+PATHS = list(BUDGETS)
 
 
 @pytest.mark.parametrize("path", PATHS)
-def test_a_page_costs_the_same_queries_with_1_or_200_of_everything(client, merchant, path):
+def test_a_page_costs_the_same_few_queries_with_1_or_200_of_everything(client, merchant, path):
     price = make_price(merchant)
     counts = {}
     for size in (1, 200):
@@ -161,7 +166,7 @@ def test_a_page_costs_the_same_queries_with_1_or_200_of_everything(client, merch
         sign_in_with_handoff(client, merchant, customer_id)
         counts[size] = statements(client, path.format(invoice=invoice_id))
     assert len(counts[1]) == len(counts[200]), "\n".join(counts[200])
-    assert 3 <= len(counts[200]) <= 20
+    assert len(counts[200]) <= BUDGETS[path], "\n".join(counts[200])
 
 
 def test_the_bulk_customer_is_really_shown(client, merchant):

@@ -41,7 +41,7 @@ def test_revoked_live_keys_do_not_count(client, merchant, signed_in):
 
 
 def test_the_mark_costs_no_extra_query(client, merchant, signed_in):
-    """The live-key check rides in the query that loads the company."""
+    """The live-key check rides in the query that loads the session and its company."""
     page(client, "/portal")  # warm-up, as in test_queries
     with count_queries() as with_mark:
         page(client, "/portal")
@@ -50,4 +50,4 @@ def test_the_mark_costs_no_extra_query(client, merchant, signed_in):
         page(client, "/portal")
     assert len(with_mark) == len(without_mark)
     key_lookups = [sql for sql in with_mark if 'FROM "api_key"' in sql]
-    assert len(key_lookups) == 1 and 'FROM "company"' in key_lookups[0], key_lookups
+    assert len(key_lookups) == 1 and 'JOIN "company"' in key_lookups[0], key_lookups
