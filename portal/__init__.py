@@ -37,7 +37,7 @@ def create_app(config: dict | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
 
-    from portal import assets
+    from portal import assets, form_inputs
     from portal.api import bp as api_bp
     from portal.cli.commands import register_commands
     from portal.customer import bp as customer_bp
@@ -57,6 +57,7 @@ def create_app(config: dict | None = None) -> Flask:
         hops = app.config["PORTAL_PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0)
     assets.install(app)
+    form_inputs.install(app)
     compress.init_app(app)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the JSON API is key-authenticated, never cookie-authenticated

@@ -91,6 +91,10 @@ def locked(query):
     return query if is_sqlite() else query.for_update()
 
 
+def _already_initialized() -> None:
+    pass
+
+
 class Compiled:
     """A query built and compiled once per process and database kind, then run with fresh
     values: peewee takes milliseconds to build the SQL of a query with many subqueries
@@ -104,6 +108,9 @@ class Compiled:
         self._build = build
         self._markers = markers
         self._compiled: dict[type, tuple] = {}
+        # What peewee's cursor wrapper works out from the first result (which column goes to
+        # which model and field): the same for every run of the same SQL, so worked out once.
+        self._shapes: dict[type, dict] = {}
 
     def _entry(self):
         kind = type(db.obj)
@@ -121,12 +128,37 @@ class Compiled:
             entry = self._compiled[kind] = (query, sql, tuple(params), slots)
         return entry
 
-    def rows(self, **values):
-        """The rows as the query would return them (model instances, joins attached)."""
+    def _execute(self, values: dict):
         query, sql, params, slots = self._entry()
         params = list(params)
         for name, value in values.items():
             for index in slots[name]:
                 params[index] = value
+        return query, db.execute_sql(sql, params)
+
+    def rows(self, **values):
+        """The rows as the query would return them (model instances, joins attached)."""
+        query, cursor = self._execute(values)
         # The cursor wrapper is how peewee turns a cursor into model instances.
-        return query._get_cursor_wrapper(db.execute_sql(sql, params))
+        wrapper = query._get_cursor_wrapper(cursor)
+        shape = self._shapes.get(type(db.obj))
+        if shape is None:
+            before = set(vars(wrapper))
+            original = wrapper.initialize
+
+            def remember():
+                original()
+                state = vars(wrapper)
+                self._shapes[type(db.obj)] = {k: state[k] for k in set(state) - before}
+
+            wrapper.initialize = remember
+        else:
+            vars(wrapper).update(shape)
+            wrapper.initialize = _already_initialized
+        return wrapper
+
+    def scalar(self, **values):
+        """The first column of the first row."""
+        _query, cursor = self._execute(values)
+        row = cursor.fetchone()
+        return None if row is None else row[0]

@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 
 from babel.numbers import format_currency
 
@@ -22,6 +23,7 @@ def round_cents(value: Fraction | Decimal | int) -> int:
     return rounded if exact >= 0 else -rounded
 
 
+@lru_cache(maxsize=4096)  # a page shows the same few prices again and again; babel is slow
 def format_money(cents: int, currency: str, locale: str = LOCALE) -> str:
     """Human form, in the locale's symbols, grouping and minus sign: $12.34, -€5.00, ¥1,200."""
     code = currency.upper()

@@ -7,7 +7,7 @@ from wtforms import SelectChoice
 from portal.access.activity import record_event
 from portal.billing.addresses import address_lines
 from portal.billing.invoice_parties import parties
-from portal.billing.invoices import collect_now, lines_by_invoice
+from portal.billing.invoices import collect_now
 from portal.customer import bp
 from portal.customer.session import signed_in
 from portal.db import write_transaction
@@ -89,7 +89,7 @@ def _detail_context(invoice: Invoice, form=None, error=None) -> dict:
         "seller": seller,
         "buyer": buyer,
         "buyer_address": address_lines(buyer["address"]),
-        "lines": lines_by_invoice([invoice.id])[invoice.id],
+        "lines": overview.invoice_lines(invoice.id),
         "coupon_names": invoice.coupon_names,
         "paid_with": invoice.paid_with,
         "form": form or _pay_form(invoice, methods),

@@ -7,11 +7,12 @@ from peewee import JOIN, fn
 from portal.billing import credit
 from portal.billing.invoice_totals import compute_totals
 from portal.billing.money import format_money
-from portal.db import string_agg
+from portal.db import Compiled, string_agg
 from portal.models import (
     Coupon,
     Discount,
     Invoice,
+    InvoiceLine,
     PaymentMethod,
     PendingInvoiceItem,
     Price,
@@ -44,10 +45,12 @@ class SubscriptionView:
         return format_money(cents, self.sub.currency)
 
 
-def subscriptions(customer_id: str, statuses=LIVE, held=None) -> list[SubscriptionView]:
-    """Subscriptions with their items, prices, products, live discounts and the changes
-    waiting for renewal, in one statement (one row per item and live discount). ``held``
-    is the customer's credit per currency, which next amounts count (read when not given)."""
+# Where the real values go in the compiled statements below (db.Compiled).
+CUSTOMER_MARK, COMPANY_MARK, INVOICE_MARK = "\x00customer\x00", "\x00company\x00", "\x00invoice\x00"
+LIMIT_MARK, OFFSET_MARK = 987_654_321, 987_654_322
+
+
+def _subscriptions_query(customer_id, statuses):
     pending = (
         PendingInvoiceItem.select(fn.SUM(PendingInvoiceItem.amount))
         .where(
@@ -56,7 +59,7 @@ def subscriptions(customer_id: str, statuses=LIVE, held=None) -> list[Subscripti
         )
         .alias("pending")
     )
-    rows = (
+    return (
         Subscription.select(
             Subscription, SubscriptionItem, Price, Product, Discount, Coupon, pending
         )
@@ -74,6 +77,22 @@ def subscriptions(customer_id: str, statuses=LIVE, held=None) -> list[Subscripti
         .where((Subscription.customer == customer_id) & Subscription.status.in_(statuses))
         .order_by(Subscription.created_at.desc(), Subscription.id, SubscriptionItem.created_at)
     )
+
+
+_subscriptions_by_status: dict[tuple, Compiled] = {}
+
+
+def subscriptions(customer_id: str, statuses=LIVE, held=None) -> list[SubscriptionView]:
+    """Subscriptions with their items, prices, products, live discounts and the changes
+    waiting for renewal, in one statement (one row per item and live discount). ``held``
+    is the customer's credit per currency, which next amounts count (read when not given)."""
+    statuses = tuple(statuses)
+    query = _subscriptions_by_status.get(statuses)
+    if query is None:
+        query = _subscriptions_by_status[statuses] = Compiled(
+            lambda customer: _subscriptions_query(customer, statuses), customer=CUSTOMER_MARK
+        )
+    rows = query.rows(customer=customer_id)
     subs, items, coupons, pending_amounts = {}, {}, {}, {}
     for row in rows:
         sub = subs.setdefault(row.id, row)
@@ -102,29 +121,37 @@ class _Line:
     amount: int
 
 
-def methods(customer_id: str) -> list[PaymentMethod]:
-    return list(
+_METHODS = Compiled(
+    lambda customer: (
         PaymentMethod.select()
-        .where((PaymentMethod.customer == customer_id) & (PaymentMethod.enabled == True))  # noqa: E712
+        .where((PaymentMethod.customer == customer) & (PaymentMethod.enabled == True))  # noqa: E712
         .order_by(PaymentMethod.is_default.desc(), PaymentMethod.created_at.desc())
-    )
+    ),
+    customer=CUSTOMER_MARK,
+)
+_UNPAID = Compiled(
+    lambda customer: (
+        Invoice.select()
+        .where((Invoice.customer == customer) & (Invoice.status == "OPEN"))
+        .order_by(Invoice.created_at.desc())
+        .limit(20)
+    ),
+    customer=CUSTOMER_MARK,
+)
+
+
+def methods(customer_id: str) -> list[PaymentMethod]:
+    return list(_METHODS.rows(customer=customer_id))
 
 
 def unpaid_invoices(customer_id: str) -> list[Invoice]:
-    return list(
-        Invoice.select()
-        .where((Invoice.customer == customer_id) & (Invoice.status == "OPEN"))
-        .order_by(Invoice.created_at.desc())
-        .limit(20)
-    )
+    return list(_UNPAID.rows(customer=customer_id))
 
 
 COUPON_SEPARATOR = "\x1f"  # never in a coupon name (names hold no control characters)
 
 
-def invoice_detail(company_id: str, customer_id: str, invoice_id: str) -> Invoice | None:
-    """The customer's invoice with the method it was paid with (``paid_with``) and the
-    names of its subscription's coupons (``coupon_names``), in one statement."""
+def _invoice_detail_query(company_id, customer_id, invoice_id):
     paid_with = PaymentMethod.alias("paid_with")
     names = (
         Coupon.select(string_agg(Coupon.name, COUPON_SEPARATOR))
@@ -132,7 +159,7 @@ def invoice_detail(company_id: str, customer_id: str, invoice_id: str) -> Invoic
         .where(Discount.subscription == Invoice.subscription)
         .alias("coupon_names")
     )
-    row = (
+    return (
         Invoice.select(Invoice, paid_with, names)
         .join(paid_with, JOIN.LEFT_OUTER, on=(paid_with.id == Invoice.payment_method), attr="paid")
         .where(
@@ -140,24 +167,67 @@ def invoice_detail(company_id: str, customer_id: str, invoice_id: str) -> Invoic
             & (Invoice.company == company_id)
             & (Invoice.customer == customer_id)
         )
-        .first()
     )
+
+
+_INVOICE_DETAIL = Compiled(
+    _invoice_detail_query,
+    company_id=COMPANY_MARK,
+    customer_id=CUSTOMER_MARK,
+    invoice_id=INVOICE_MARK,
+)
+_INVOICE_LINES = Compiled(
+    lambda invoice: (
+        InvoiceLine.select()
+        .where(InvoiceLine.invoice == invoice)
+        .order_by(InvoiceLine.created_at, InvoiceLine.id)
+    ),
+    invoice=INVOICE_MARK,
+)
+
+
+def invoice_detail(company_id: str, customer_id: str, invoice_id: str) -> Invoice | None:
+    """The customer's invoice with the method it was paid with (``paid_with``) and the
+    names of its subscription's coupons (``coupon_names``), in one statement."""
+    rows = _INVOICE_DETAIL.rows(
+        company_id=company_id, customer_id=customer_id, invoice_id=invoice_id
+    )
+    row = next(iter(rows), None)
     if row is not None:
         row.paid_with = row.paid if row.paid is not None and row.paid.id is not None else None
         row.coupon_names = [n for n in (row.coupon_names or "").split(COUPON_SEPARATOR) if n]
     return row
 
 
+def invoice_lines(invoice_id: str) -> list[InvoiceLine]:
+    """The invoice's lines in creation order."""
+    return list(_INVOICE_LINES.rows(invoice=invoice_id))
+
+
+_INVOICE_COUNT = Compiled(
+    lambda customer: Invoice.select(fn.COUNT(Invoice.id)).where(Invoice.customer == customer),
+    customer=CUSTOMER_MARK,
+)
+_INVOICE_PAGE = Compiled(
+    # Same order as the merchant API: invoices issued in the same instant by number.
+    lambda customer, limit, offset: (
+        Invoice.select()
+        .where(Invoice.customer == customer)
+        .order_by(Invoice.created_at.desc(), Invoice.number.desc())
+        .limit(limit)
+        .offset(offset)
+    ),
+    customer=CUSTOMER_MARK,
+    limit=LIMIT_MARK,
+    offset=OFFSET_MARK,
+)
+
+
 def invoice_page(customer_id: str, page: int, per_page: int = 20) -> tuple[list[Invoice], int, int]:
     """One page, newest first, the total count and the page shown (two queries whatever the
     page). A page past the end shows the last one: a stale link still lists invoices."""
-    select = Invoice.select().where(Invoice.customer == customer_id)
-    total = select.count()
+    total = _INVOICE_COUNT.scalar(customer=customer_id)
     page = min(page, max(1, -(-total // per_page)))
-    rows = list(
-        # Same order as the merchant API: invoices issued in the same instant by number.
-        select.order_by(Invoice.created_at.desc(), Invoice.number.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    )
+    offset = (page - 1) * per_page
+    rows = list(_INVOICE_PAGE.rows(customer=customer_id, limit=per_page, offset=offset))
     return rows, total, page
