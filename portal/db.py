@@ -1,5 +1,7 @@
 """Database binding: one deferred Peewee database, SQLite or PostgreSQL from a URL."""
 
+import itertools
+import weakref
 from contextlib import contextmanager
 from urllib.parse import unquote, urlsplit
 
@@ -104,7 +106,13 @@ class Compiled:
     parameters only where that argument goes (a datetime or string no real value equals).
     """
 
+    _names = itertools.count(1)
+
     def __init__(self, build, **markers):
+        self._name = f"portal_compiled_{next(self._names)}"
+        # PostgreSQL connections that hold this statement prepared: planning the shell's
+        # statement takes PostgreSQL longer than running it, so it is planned once each.
+        self._prepared_on: weakref.WeakSet = weakref.WeakSet()
         self._build = build
         self._markers = markers
         self._compiled: dict[type, tuple] = {}
@@ -134,7 +142,20 @@ class Compiled:
         for name, value in values.items():
             for index in slots[name]:
                 params[index] = value
-        return query, db.execute_sql(sql, params)
+        if is_sqlite() or "%%" in sql:
+            return query, db.execute_sql(sql, params)
+        connection = db.connection()
+        if connection not in self._prepared_on:
+            numbered = iter(range(1, len(params) + 1))
+            statement = "".join(
+                part + (f"${next(numbered)}" if i < len(params) else "")
+                for i, part in enumerate(sql.split("%s"))
+            )
+            # Not transactional: a rollback of the surrounding transaction keeps it.
+            db.execute_sql(f"PREPARE {self._name} AS {statement}")
+            self._prepared_on.add(connection)
+        arguments = f" ({', '.join(['%s'] * len(params))})" if params else ""
+        return query, db.execute_sql(f"EXECUTE {self._name}{arguments}", params)
 
     def rows(self, **values):
         """The rows as the query would return them (model instances, joins attached)."""
