@@ -5,6 +5,10 @@ import secrets
 from pathlib import Path
 
 ENVIRONMENTS = ("development", "production", "testing")
+# Where queued e-mail is sent from: a delivery thread of the serving process (the
+# single-process default of development and tests) or a separate `flask deliver-mail --loop`
+# process that requests wake at once (production).
+MAIL_DELIVERY_MODES = ("thread", "worker")
 WEAK_SECRETS = {"dev", "secret", "changeme", "development", "test", "password"}
 MIN_SECRET_LENGTH = 32
 # The locale of money, dates and country names on pages, e-mails and documents.
@@ -65,7 +69,10 @@ def load(overrides: dict | None = None) -> dict:
         "PORTAL_BASE_URL": os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "PORTAL_SMTP_URL": os.environ.get("PORTAL_SMTP_URL", ""),
         "PORTAL_MAIL_FROM": os.environ.get("PORTAL_MAIL_FROM", "billing@localhost"),
-        "RATELIMIT_STORAGE_URI": os.environ.get("PORTAL_RATELIMIT_STORAGE_URL", "memory://"),
+        "PORTAL_MAIL_DELIVERY": os.environ.get(
+            "PORTAL_MAIL_DELIVERY", "worker" if env == "production" else "thread"
+        ),
+        "RATELIMIT_STORAGE_URI": os.environ.get("PORTAL_RATELIMIT_STORAGE_URL", "lazymemory://"),
         "PORTAL_API_RATE_LIMIT": os.environ.get("PORTAL_API_RATE_LIMIT", "600 per minute"),
         "PORTAL_LINK_TTL_MINUTES": _int("PORTAL_LINK_TTL_MINUTES", 15),
         "PORTAL_HANDOFF_TTL_MINUTES": _int("PORTAL_HANDOFF_TTL_MINUTES", 5),
@@ -102,6 +109,8 @@ def load(overrides: dict | None = None) -> dict:
     if "SECRET_KEY" not in overrides:
         config["SECRET_KEY"] = _secret_key(env)
     config.update(overrides)
+    if config["PORTAL_MAIL_DELIVERY"] not in MAIL_DELIVERY_MODES:
+        raise ConfigError(f"PORTAL_MAIL_DELIVERY must be one of {', '.join(MAIL_DELIVERY_MODES)}")
     secure = config["PORTAL_ENV"] != "development"
     config.setdefault("SESSION_COOKIE_SECURE", secure)
     config.setdefault("SESSION_COOKIE_HTTPONLY", True)

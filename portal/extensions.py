@@ -8,6 +8,8 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
+from portal import ratelimit_storage  # noqa: F401  (registers lazymemory://)
+
 
 def _client_key() -> str:
     return get_remote_address() or "unknown"

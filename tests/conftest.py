@@ -57,7 +57,6 @@ def app(database_url):
             # Makes the test client send Host: portal.test (it does not restrict routing).
             "SERVER_NAME": "portal.test",
             "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
-            "RATELIMIT_STORAGE_URI": "memory://",
         }
     )
     _ensure_schema(database_url)

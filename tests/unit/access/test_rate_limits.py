@@ -1,25 +1,68 @@
 """Rate limits on sign-in: per address and per IP for link requests (API and pages share the
-buckets), per IP for consuming links and codes; also with Redis shared by two app instances."""
+buckets), per IP for consuming links and codes, the API key budget; counted in the default
+storage (``lazymemory://``), the ones marked ``on_both`` also in Redis, and Redis shared by
+two app instances."""
 
 import json
 import os
 import subprocess
 import sys
 import textwrap
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis
 import time_machine
 from browsing import csrf_of, from_ip
-from builders import EXCHANGE
+from builders import CONFIG, EXCHANGE
+from limits.storage import RedisStorage
 
 from portal import create_app
+from portal.extensions import limiter
+from portal.ratelimit_storage import LazyMemoryStorage
 
 from .conftest import CONSUME, EMAIL, fresh_link, outbox, path_of, request_link, token_of
 
 START = datetime(2030, 3, 4, 9, 0, 0, tzinfo=UTC)
 REDIS_URL = "redis://127.0.0.1:6379/15"
+# Only this run's keys, so runs sharing the Redis server (CI, parallel checkouts) never meet.
+REDIS_PREFIX = f"portal-test-{uuid.uuid4().hex[:12]}"
+STORAGES = {"default": ("lazymemory://", LazyMemoryStorage), "redis": (REDIS_URL, RedisStorage)}
+on_both = pytest.mark.parametrize("storage", ["default", "redis"], indirect=True)
+on_redis = pytest.mark.parametrize("storage", ["redis"], indirect=True)
+
+
+def forget_this_run(store: redis.Redis) -> None:
+    for key in store.scan_iter(f"{REDIS_PREFIX}:*"):
+        store.delete(key)
+
+
+@pytest.fixture
+def shared_redis():
+    """The real Redis at 127.0.0.1, holding none of this run's keys before or after."""
+    store = redis.Redis.from_url(REDIS_URL)
+    forget_this_run(store)
+    yield store
+    forget_this_run(store)
+    store.close()
+
+
+@pytest.fixture
+def storage(request):
+    """Where the test's app counts: the default storage, unless ``on_both``/``on_redis``."""
+    return getattr(request, "param", "default")
+
+
+@pytest.fixture
+def app(app, storage, request):
+    """The suite's app (which counts in ``memory://``) again, counting in ``storage``."""
+    uri, _kind = STORAGES[storage]
+    overrides = {**app.config, "RATELIMIT_STORAGE_URI": uri}
+    if storage == "redis":
+        request.getfixturevalue("shared_redis")
+        overrides["RATELIMIT_STORAGE_OPTIONS"] = {"key_prefix": REDIS_PREFIX}
+    return create_app(overrides)
 
 
 def assert_api_429(response):
@@ -54,6 +97,7 @@ def test_the_sixth_api_request_for_an_address_within_an_hour_is_refused(
         assert request_link(merchant, email).status_code == 200
 
 
+@on_both
 def test_the_sixth_page_request_for_an_address_gets_a_readable_page(client, merchant, customer):
     spellings = [EMAIL, EMAIL.upper(), f" {EMAIL} ", "Jo@Example.com", EMAIL]
     for i, spelling in enumerate(spellings):
@@ -66,6 +110,7 @@ def test_the_sixth_page_request_for_an_address_gets_a_readable_page(client, merc
     assert len(outbox()) == 5
 
 
+@on_both
 def test_pages_and_api_share_the_address_bucket(client, merchant, customer):
     for i in range(3):
         assert request_link(merchant, request=from_ip(f"10.0.2.{i}")).status_code == 200
@@ -76,6 +121,7 @@ def test_pages_and_api_share_the_address_bucket(client, merchant, customer):
     assert len(outbox()) == 5
 
 
+@on_both
 def test_renewing_a_link_counts_against_the_address(client, merchant, customer):
     url = fresh_link(merchant)
     for i in range(4):
@@ -109,6 +155,7 @@ def test_link_requests_are_limited_per_ip(client, merchant, channel):
         assert ask(22, "10.1.0.1").status_code == 200
 
 
+@on_both
 def test_forwarded_for_headers_do_not_open_new_ip_buckets(client, merchant):
     """Without PORTAL_PROXY_HOPS the peer address counts, whatever X-Forwarded-For claims."""
     for i in range(20):
@@ -137,15 +184,41 @@ def test_consume_attempts_are_limited_per_ip(client, merchant, customer):
         assert client.post("/v1/api" + CONSUME, json={"token": "guess"}).status_code == 401
 
 
+# --- the API key budget, and where it is counted ------------------------------------------------
+
+
+@on_both
+def test_the_tests_count_in_the_storage_they_name(app, merchant, storage, shared_redis):
+    assert isinstance(limiter.storage, STORAGES[storage][1])
+    assert merchant.get(CONFIG).status_code == 200
+    assert bool(list(shared_redis.scan_iter(f"{REDIS_PREFIX}:*"))) == (storage == "redis")
+
+
+@on_both
+def test_an_api_key_past_its_budget_gets_429(app, merchant, other_merchant):
+    app.config["PORTAL_API_RATE_LIMIT"] = "3 per minute"
+    for remaining in (2, 1, 0):
+        response = merchant.get(CONFIG)
+        assert response.status_code == 200
+        assert response.headers["RateLimit-Remaining"] == str(remaining)
+    refused = merchant.get(CONFIG)
+    assert_api_429(refused)
+    assert refused.headers["RateLimit-Limit"] == "3"
+    assert 0 < int(refused.headers["Retry-After"]) <= 61  # the reset is rounded up
+    assert other_merchant.get(CONFIG).status_code == 200  # each key has its own budget
+
+
+def test_the_default_storage_opens_a_new_window_when_the_last_is_over(app, merchant):
+    app.config["PORTAL_API_RATE_LIMIT"] = "2 per minute"
+    with time_machine.travel(START, tick=False) as clock:
+        assert [merchant.get(CONFIG).status_code for _ in range(3)] == [200, 200, 429]
+        clock.shift(timedelta(seconds=59))
+        assert_api_429(merchant.get(CONFIG))
+        clock.shift(timedelta(seconds=1))
+        assert merchant.get(CONFIG).headers["RateLimit-Remaining"] == "1"
+
+
 # --- Redis shared by two app instances --------------------------------------------------------
-
-
-@pytest.fixture
-def shared_redis():
-    store = redis.Redis.from_url(REDIS_URL)
-    store.flushdb()
-    yield store
-    store.flushdb()
 
 
 SECOND_INSTANCE = textwrap.dedent(
@@ -156,6 +229,7 @@ SECOND_INSTANCE = textwrap.dedent(
         "PORTAL_ENV": "testing", "PORTAL_DATABASE_URL": sys.argv[1],
         "PORTAL_BASE_URL": "http://portal.test", "SERVER_NAME": "portal.test",
         "SECRET_KEY": sys.argv[2], "PORTAL_MAIL_IMMEDIATE": False,
+        "RATELIMIT_STORAGE_OPTIONS": {"key_prefix": sys.argv[6]},
     })
     client = app.test_client()
     statuses = []
@@ -173,11 +247,12 @@ SECOND_INSTANCE = textwrap.dedent(
 
 
 def _second_instance(app, merchant, count) -> list[int]:
-    """Another process (think: another gunicorn worker) configured only by the environment."""
+    """Another process (think: another gunicorn worker) that finds Redis in the environment."""
     env = {**os.environ, "PORTAL_RATELIMIT_STORAGE_URL": REDIS_URL, "PORTAL_ENV": "testing"}
     args = [app.config["PORTAL_DATABASE_URL"], app.config["SECRET_KEY"], merchant.id]
     result = subprocess.run(
-        [sys.executable, "-c", SECOND_INSTANCE, *args, merchant.publishable, str(count)],
+        [sys.executable, "-c", SECOND_INSTANCE, *args, merchant.publishable, str(count)]
+        + [REDIS_PREFIX],
         env=env,
         capture_output=True,
         text=True,
@@ -187,13 +262,10 @@ def _second_instance(app, merchant, count) -> list[int]:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+@on_redis
 def test_the_address_limit_holds_across_instances_sharing_redis(
-    app, merchant, customer, shared_redis
+    app, client, merchant, customer, shared_redis
 ):
-    first = create_app({**app.config, "RATELIMIT_STORAGE_URI": REDIS_URL})
-    first.config["PORTAL_MAIL_IMMEDIATE"] = False
-    client = first.test_client()
-
     def ask(ip):
         return client.post(
             "/v1/api/customer-portal/access/request-link",
@@ -204,7 +276,7 @@ def test_the_address_limit_holds_across_instances_sharing_redis(
 
     for i in range(3):
         assert ask(f"10.8.0.{i}").status_code == 200
-    assert any(b"link-email" in key for key in shared_redis.keys("*"))
-    assert _second_instance(first, merchant, 3) == [200, 200, 429]
+    assert any(b"link-email" in key for key in shared_redis.scan_iter(f"{REDIS_PREFIX}:*"))
+    assert _second_instance(app, merchant, 3) == [200, 200, 429]
     assert_api_429(ask("10.8.0.9"))
     assert len(outbox()) == 5
