@@ -37,7 +37,7 @@ def create_app(config: dict | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
 
-    from portal import assets, form_inputs
+    from portal import assets, deferred, form_inputs
     from portal.api import bp as api_bp
     from portal.cli.commands import register_commands
     from portal.customer import bp as customer_bp
@@ -52,6 +52,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.web import install_web_basics
 
     install_web_basics(app)
+    deferred.install(app)
     if app.config["PORTAL_PROXY_HOPS"]:
         # Trust X-Forwarded-For/-Proto from exactly this many proxies; never X-Forwarded-Host.
         hops = app.config["PORTAL_PROXY_HOPS"]

@@ -1,17 +1,29 @@
-"""Work that waits until the response is on its way, i.e. after the request's transaction
-committed: sending the e-mails the request queued in the outbox."""
+"""Work that waits until the request's transactions committed: waking the mail delivery for
+the e-mails the request wrote to the outbox, whichever code wrote them (a sign-in link, a
+receipt of an invoice paid through the API...). The delivery thread or the ``deliver-mail``
+worker sends them; the request never does."""
 
-from flask import after_this_request, current_app
+from flask import Flask, g
 
-from portal.mail import delivery
+from portal.mail import wakeup
+from portal.mail.outbox import QUEUED
 
 
-def send_mail_after_response(message_ids: list[str]) -> None:
-    if not message_ids:
-        return
-    app = current_app._get_current_object()
+def install(app: Flask) -> None:
+    @app.before_request
+    def _collect_queued_mail():
+        g.queued_mail_token = QUEUED.set([])
 
-    @after_this_request
-    def _send(response):
-        delivery.send_soon(app, message_ids)
+    @app.after_request
+    def _wake_delivery(response):
+        # After the view: its transactions have committed (or rolled back; a wake-up for
+        # nothing costs the worker one empty pass).
+        if QUEUED.get():
+            wakeup.wake(app)
         return response
+
+    @app.teardown_request
+    def _forget_queued_mail(_exc):
+        token = g.pop("queued_mail_token", None)
+        if token is not None:
+            QUEUED.reset(token)

@@ -40,7 +40,7 @@ def request_link(
     company: Company, email: str, destination="home", context=None, settings=None
 ) -> list[str]:
     """Email a sign-in link if ``email`` is a customer; look the same either way. Returns
-    the queued outbox ids, for the caller to send once the response is on its way.
+    the queued outbox ids (the request wakes the mail delivery once it committed).
 
     Both paths run the same lookups, render the same e-mail and commit once (an unknown
     address only skips the two inserts). ``settings``: the company's portal settings, when

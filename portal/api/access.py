@@ -11,7 +11,6 @@ from portal.access.activity import record_event
 from portal.access.signin import consume, exchange, lifetimes, request_link
 from portal.billing import credit
 from portal.billing.lookup import get_referenced
-from portal.deferred import send_mail_after_response
 from portal.errors import ValidationFailed
 from portal.models import Company, Customer
 from portal.portal_settings.config import get_config, settings_of
@@ -151,7 +150,7 @@ def request_link_route(body: LinkRequest):
     if body.company_id != g.company.id:
         raise ValidationFailed.field("company_id", "This key belongs to another company.")
     context = access.check_invoice_context(g.company.id, body.destination_context)
-    send_mail_after_response(request_link(g.company, body.email, body.destination, context))
+    request_link(g.company, body.email, body.destination, context)
     return success(
         {"requested": True},
         message="If that address belongs to a customer, a sign-in link is on its way.",

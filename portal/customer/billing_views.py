@@ -16,7 +16,6 @@ from portal.billing import billing_info
 from portal.customer import bp
 from portal.customer.session import signed_in
 from portal.db import write_transaction
-from portal.deferred import send_mail_after_response
 from portal.digits import whole_number
 from portal.errors import Conflict, RateLimited, ValidationFailed
 from portal.extensions import htmx
@@ -170,9 +169,8 @@ def _send_email_confirmation(new_email: str) -> None:
             "You asked for several confirmation e-mails in a short time. Try again later."
         )
     origin = origin_for(company.id, current_app.config["PORTAL_BASE_URL"])
-    message_id = billing_info.queue_email_change_confirmation(company, row, token, origin)
+    billing_info.queue_email_change_confirmation(company, row, token, origin)
     record_event(company.id, customer.id, "billing_information.email_change_requested")
-    send_mail_after_response([message_id])
 
 
 @bp.route("/portal/confirm-email/<token>", methods=["GET", "POST"])

@@ -18,7 +18,6 @@ from portal.customer.session import (
     sign_in_url_for,
 )
 from portal.db import write_transaction
-from portal.deferred import send_mail_after_response
 from portal.extensions import limiter
 from portal.models import Company, Customer
 from portal.portal_settings.config import get_config, settings_of
@@ -61,8 +60,7 @@ def public_portal_header(company) -> str | None:
 
 
 def _email_link(company: Company, email: str, destination: str, context: str | None) -> None:
-    queued = request_link(company, email, destination, context, portal_settings(company))
-    send_mail_after_response(queued)
+    request_link(company, email, destination, context, portal_settings(company))
 
 
 def _sign_in_page(company: Company):

@@ -1,43 +1,69 @@
-"""``flask deliver-mail``: the worker that sends whatever the outbox still has due."""
+"""``flask deliver-mail``: the worker that sends whatever the outbox has due.
 
-import time
+With ``--loop`` it runs until Ctrl-C: a pass, then a sleep until a request wakes it
+(``wakeup.listen``: NOTIFY on PostgreSQL, a datagram socket on SQLite) or ``--interval``
+seconds pass, which is when due retries and mail queued by other commands go out.
+"""
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from peewee import DatabaseError
 
 from portal.db import db
 
-from .delivery import deliver_due, worker_name
+from . import wakeup
+from .delivery import BATCH, deliver_due, worker_name
 from .transport import MailNotConfigured
 
 
 def register_commands(app: Flask) -> None:
     @app.cli.command("deliver-mail")
     @click.option("--loop", is_flag=True, help="Keep delivering until Ctrl-C.")
-    @click.option("--interval", type=click.FloatRange(min=0.1), default=5.0, show_default=True)
+    @click.option(
+        "--interval",
+        type=click.FloatRange(min=0.1),
+        default=None,
+        help="Seconds between polls with --loop  [default: PORTAL_MAIL_POLL_INTERVAL, 5]",
+    )
     def deliver_mail_command(loop, interval):
         """Send due e-mails from the outbox: one pass, or --loop until Ctrl-C."""
+        if interval is None:
+            interval = float(current_app.config.get("PORTAL_MAIL_POLL_INTERVAL", 5.0))
         try:
-            _run_worker(worker_name("cli"), loop, interval)
+            if loop:
+                _run_loop(worker_name("cli"), interval)
+            else:
+                _run_once(worker_name("cli"))
         except MailNotConfigured as exc:
             raise click.ClickException(str(exc)) from exc
         except KeyboardInterrupt:
             click.echo("Stopped.")
 
 
-def _run_worker(worker_id: str, loop: bool, interval: float) -> None:
-    while True:
-        try:
-            with db.connection_context():
-                sent = deliver_due(worker_id)
-        except DatabaseError as exc:
-            if not loop:
-                raise
-            click.echo(f"Database error, retrying: {exc}", err=True)
-            sent = 0
-        if sent or not loop:
-            click.echo(f"Sent {sent} message(s).")
-        if not loop:
-            return
-        time.sleep(interval)
+def _run_once(worker_id: str) -> None:
+    with db.connection_context():
+        sent = deliver_due(worker_id)
+    click.echo(f"Sent {sent} message(s).")
+
+
+def _run_loop(worker_id: str, interval: float) -> None:
+    # Listening starts before the first pass, so mail committed after that pass wakes us.
+    with wakeup.listen(current_app.config) as listener:
+        sent = _pass(worker_id)
+        click.echo(f"Delivering mail, {listener.description} and every {interval:g}s.")
+        while True:
+            if sent < BATCH:  # a full batch: there may be more due at once
+                listener.wait(interval)
+            sent = _pass(worker_id)
+
+
+def _pass(worker_id: str) -> int:
+    try:
+        with db.connection_context():
+            sent = deliver_due(worker_id)
+    except DatabaseError as exc:
+        click.echo(f"Database error, retrying: {exc}", err=True)
+        return 0
+    if sent:
+        click.echo(f"Sent {sent} message(s).")
+    return sent

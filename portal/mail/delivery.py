@@ -1,7 +1,11 @@
-"""Claiming and delivering outbox rows: the immediate try after commit and the retrying worker.
+"""Claiming and delivering outbox rows, and the delivery loop the worker and the delivery
+thread share.
 
 Every attempt first claims its row with one conditional UPDATE (committed before any network
 I/O), so concurrent workers — threads or processes, SQLite or PostgreSQL — never send twice.
+Requests never send: they wake the delivery (``wakeup.wake``), which is this process's
+delivery thread when ``PORTAL_MAIL_DELIVERY`` is ``"thread"`` (``poke_thread``) and a
+``flask deliver-mail --loop`` process when it is ``"worker"``.
 """
 
 import logging
@@ -9,7 +13,6 @@ import os
 import smtplib
 import socket
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from flask import Flask, current_app
@@ -25,11 +28,11 @@ MAX_ATTEMPTS = 8
 CLAIM_TTL = timedelta(minutes=2)
 BASE_BACKOFF = timedelta(seconds=30)
 MAX_BACKOFF = timedelta(hours=1)
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
+BATCH = 50  # a pass that sent this many goes again at once: there may be more due
+THREAD_NAME = "portal-mail-delivery"
 
 
-def deliver_due(worker_id: str, *, batch: int = 50, now: datetime | None = None) -> int:
+def deliver_due(worker_id: str, *, batch: int = BATCH, now: datetime | None = None) -> int:
     """Send up to ``batch`` due messages; return how many were sent. Safe to run in parallel."""
     transport = transport_for(current_app)
     clock = _clock(now)
@@ -39,27 +42,74 @@ def deliver_due(worker_id: str, *, batch: int = 50, now: datetime | None = None)
     return _deliver([row.id for row in rows], worker_id, clock, transport)
 
 
-def send_soon(app: Flask, ids) -> Future | None:
-    """Try just-committed messages now, off the request thread; the worker retries failures."""
-    app = getattr(app, "_get_current_object", lambda: app)()
-    ids = [getattr(item, "id", item) for item in ids]
-    if not ids or not app.config.get("PORTAL_MAIL_IMMEDIATE", True):
-        return None
+def deliver_pass(app: Flask, worker_id: str) -> int:
+    """One pass of the loop: its own app context and connection, no transaction left open."""
+    with app.app_context(), db.connection_context():
+        return deliver_due(worker_id)
+
+
+class DeliveryThread(threading.Thread):
+    """The loop of ``flask deliver-mail --loop`` inside the serving process: a pass, then a
+    wait until a request wakes it or the poll interval passes (so due retries go out too)."""
+
+    def __init__(self, app: Flask):
+        super().__init__(name=THREAD_NAME, daemon=True)  # never keeps the process alive
+        self.app, self.pid = app, os.getpid()
+        self.woken, self.stopping = threading.Event(), False
+
+    def run(self) -> None:
+        worker_id = worker_name("thread")
+        while not self.stopping:
+            app, sent = self.app, 0  # the app that woke it last: its config says where mail goes
+            try:
+                sent = deliver_pass(app, worker_id)
+            except MailNotConfigured as exc:
+                log.warning("%s", exc)
+            except Exception:  # a thread has nobody to raise to: log, wait, try again
+                log.exception("mail delivery failed; the delivery thread tries again")
+            if sent < BATCH:
+                self.woken.wait(app.config.get("PORTAL_MAIL_POLL_INTERVAL", 5.0))
+            self.woken.clear()  # before the next pass, which sees everything committed so far
+
+
+_thread: DeliveryThread | None = None
+_thread_lock = threading.Lock()
+
+
+def poke_thread(app: Flask) -> bool:
+    """Wake this process's delivery thread, starting it on first use; False when mail cannot
+    leave this server (no SMTP configured), as then there is nothing for it to do."""
+    global _thread
     try:
-        transport = transport_for(app)
+        transport_for(app)
     except MailNotConfigured as exc:
         log.warning("%s", exc)
-        return None
-    return _executor().submit(_send_now, app, ids, transport)
+        return False
+    with _thread_lock:
+        thread = _thread
+        if thread is None or not thread.is_alive() or thread.pid != os.getpid():
+            thread = _thread = DeliveryThread(app)
+            thread.start()
+        thread.app = app
+    thread.woken.set()
+    return True
 
 
-def _send_now(app: Flask, ids: list[str], transport) -> int:
-    try:
-        with app.app_context(), db.connection_context():
-            return _deliver(ids, worker_name("soon"), _clock(None), transport)
-    except Exception:  # a background thread has nobody to raise to; the worker retries
-        log.exception("immediate mail delivery failed; deliver-mail will retry")
-        return 0
+def delivery_thread() -> DeliveryThread | None:
+    """This process's running delivery thread, if one was started."""
+    thread = _thread
+    return thread if thread is not None and thread.is_alive() else None
+
+
+def stop_thread(timeout: float = 30.0) -> None:
+    """Stop the delivery thread after its current pass (tests, and anyone who asks)."""
+    global _thread
+    with _thread_lock:
+        thread, _thread = _thread, None
+    if thread is not None:
+        thread.stopping = True
+        thread.woken.set()
+        thread.join(timeout)
 
 
 def _deliver(ids: list[str], worker_id: str, clock, send) -> int:
@@ -153,14 +203,6 @@ def _clock(now: datetime | None):
         return utcnow
     fixed = now.astimezone(UTC).replace(tzinfo=None) if now.tzinfo else now
     return lambda: fixed
-
-
-def _executor() -> ThreadPoolExecutor:
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="portal-mail")
-        return _pool
 
 
 def worker_name(prefix: str) -> str:

@@ -1,11 +1,13 @@
 """Transactional e-mail: an outbox row written in the caller's transaction, delivered over SMTP.
 
-Flow: ``enqueue`` inside the business transaction → commit → ``delivery.send_soon`` tries at once
-on a background thread → ``flask deliver-mail --loop`` retries whatever is still due, with
+Flow: ``enqueue`` inside the business transaction → commit → the request wakes the delivery
+(``wakeup.wake``) → the delivery thread (``PORTAL_MAIL_DELIVERY="thread"``) or a
+``flask deliver-mail --loop`` worker (``"worker"``) sends it, and retries what failed, with
 backoff. This module owns the first step: the row itself, its headers and its rendered bodies.
 """
 
 import re
+from contextvars import ContextVar
 
 from flask import Flask, current_app
 from peewee import IntegrityError
@@ -13,6 +15,9 @@ from peewee import IntegrityError
 from portal.db import db
 from portal.models import OutboxMessage
 
+# The outbox rows written during the current request (None outside one): once its
+# transaction committed, the request wakes the delivery if there are any (portal/deferred.py).
+QUEUED: ContextVar[list | None] = ContextVar("portal_mail_queued", default=None)
 DEFAULT_BRAND_COLOR = "#4338ca"
 SUBJECTS = {
     "sign_in": "Your sign-in link for {company_name}",
@@ -25,7 +30,11 @@ _COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 
 
 def init_app(app: Flask) -> None:
+    # False: requests wake no delivery, so mail stays in the outbox (tests read it there).
     app.config.setdefault("PORTAL_MAIL_IMMEDIATE", True)
+    app.config.setdefault("PORTAL_MAIL_DELIVERY", "thread")
+    # Seconds a delivery thread or worker sleeps when nobody wakes it (due retries wait that).
+    app.config.setdefault("PORTAL_MAIL_POLL_INTERVAL", 5.0)
     _environments(app)
 
 
@@ -63,9 +72,13 @@ def enqueue(
     fields["attachment"] = attachment
     try:
         with db.atomic():  # a savepoint: a concurrent twin must not abort the caller's work
-            return OutboxMessage.create(**fields)
+            row = OutboxMessage.create(**fields)
     except IntegrityError:
         return OutboxMessage.get(OutboxMessage.dedupe_key == dedupe_key)
+    queued = QUEUED.get()
+    if queued is not None:
+        queued.append(row.id)
+    return row
 
 
 def render(template: str, context: dict) -> tuple[str, str]:

@@ -6,7 +6,6 @@ from flask_login import current_user
 
 from portal.access import merchant_users as accounts
 from portal.db import write_transaction
-from portal.deferred import send_mail_after_response
 from portal.errors import DomainError, NotFound, ValidationFailed
 from portal.models import MerchantInvite, MerchantUser, utcnow
 
@@ -58,13 +57,12 @@ def invite():
     try:
         with write_transaction():
             row, raw = accounts.invite(comp, current_user.user, form.email.data)
-            message = accounts.queue_invitation(
+            accounts.queue_invitation(
                 comp, row, raw, current_user.email, current_app.config["PORTAL_BASE_URL"]
             )
     except ValidationFailed as exc:
         form.email.errors = [exc.fields.get("email", exc.message)]
         return _page(form=form, status=422)
-    send_mail_after_response([message.id])
 
     flash(f"Invitation sent to {row.email}. The link works once, for 48 hours.")
     return redirect(url_for("merchant.team"), 303)

@@ -143,6 +143,8 @@ def _serve_locally(inbox, database_url):
             "PORTAL_DATABASE_URL": database_url,
             "PORTAL_BASE_URL": f"http://127.0.0.1:{port}",
             "PORTAL_SMTP_URL": f"smtp://127.0.0.1:{inbox.port}",
+            # Mail goes out from this process's delivery thread: no deliver-mail worker to run.
+            "PORTAL_MAIL_DELIVERY": "thread",
             "SECRET_KEY": uuid.uuid4().hex * 2,
             # Every journey signs in from 127.0.0.1 against one server: the per-address limits
             # are raised explicitly for the run (per-email limits stay as in production).

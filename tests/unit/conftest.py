@@ -1,7 +1,8 @@
 """Fixtures that tests of several packages share:
 
 - ``queued_mail``: mail stays in the outbox (folders whose every test reads mail there turn it
-  on for all of them in their own conftest);
+  on for all of them in their own conftest); a mail delivery thread a test started stops
+  with that test;
 - ``ctx``: an app context and a database connection, for tests of domain functions;
 - ``clock``: time frozen at ``support.JAN1``;
 - ``price``, ``account``, ``signed_in``: a customer of ``merchant`` with a past-due and a paid
@@ -15,12 +16,21 @@ from builders import build_account, make_price
 from support import JAN1
 
 from portal.db import db
+from portal.mail import delivery
 
 
 @pytest.fixture
 def queued_mail(app):
-    """Mail stays in the outbox: tests read it there, nothing tries SMTP."""
+    """Mail stays in the outbox: tests read it there, nothing wakes a delivery."""
     app.config["PORTAL_MAIL_IMMEDIATE"] = False
+
+
+@pytest.fixture(autouse=True)
+def _mail_delivery_thread_stops_with_its_test():
+    """The delivery thread polls on its own: one left running would send a later test's
+    mail with this test's settings."""
+    yield
+    delivery.stop_thread()
 
 
 @pytest.fixture

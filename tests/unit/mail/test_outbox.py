@@ -1,12 +1,9 @@
 """Outbox and SMTP delivery against a real SMTP server (aiosmtpd on 127.0.0.1)."""
 
-import socket
 import threading
 from datetime import timedelta
-from email import message_from_bytes, policy
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from portal import create_app
 from portal.db import db
@@ -16,47 +13,6 @@ from portal.models import Company, OutboxMessage, utcnow
 from portal.sandbox.mailbox import register_devmail
 
 HOUR = timedelta(hours=1)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Inbox:
-    """aiosmtpd handler: keeps accepted messages; can defer (451) or refuse recipients (550)."""
-
-    def __init__(self):
-        self.envelopes = []
-        self.defer_next = 0
-        self.refuse_recipients = False
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if self.refuse_recipients:
-            return "550 5.1.1 No such user"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.defer_next:
-            self.defer_next -= 1
-            return "451 4.3.0 Try again later"
-        self.envelopes.append(envelope)
-        return "250 Message accepted"
-
-    def messages(self):
-        return [message_from_bytes(e.content, policy=policy.default) for e in self.envelopes]
-
-
-@pytest.fixture
-def smtp():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    inbox.url = f"smtp://127.0.0.1:{controller.port}"
-    yield inbox
-    controller.stop()
 
 
 @pytest.fixture
@@ -143,9 +99,9 @@ def test_two_workers_send_each_message_exactly_once(mail_app, company, smtp):
     assert {m.attempts for m in OutboxMessage.select()} == {1}
 
 
-def test_server_down_keeps_message_pending_then_sends_once(mail_app, company, smtp):
+def test_server_down_keeps_message_pending_then_sends_once(mail_app, company, smtp, dead_smtp_url):
     (message_id,) = queue(company)
-    mail_app.config["PORTAL_SMTP_URL"] = f"smtp://127.0.0.1:{free_port()}"  # nobody listening
+    mail_app.config["PORTAL_SMTP_URL"] = dead_smtp_url
     now = utcnow()
     assert delivery.deliver_due("w1", now=now) == 0
     down = row(message_id)
@@ -284,19 +240,6 @@ def test_email_change_template(mail_app, company, smtp):
     html = received.get_body(("html",)).get_content()
     assert "new&lt;b&gt;@example.com" in html and "background:url" not in html
     assert "new<b>@example.com" in received.get_body(("plain",)).get_content()
-
-
-def test_send_soon_delivers_in_background(mail_app, company, smtp):
-    ids = queue(company, 2)
-    mail_app.config["PORTAL_MAIL_IMMEDIATE"] = True
-    assert delivery.send_soon(mail_app, ids).result(timeout=30) == 2
-    assert len(smtp.envelopes) == 2 and {row(i).status for i in ids} == {"sent"}
-
-
-def test_send_soon_is_off_when_immediate_disabled(mail_app, company, smtp):
-    ids = queue(company)
-    assert delivery.send_soon(mail_app, ids) is None
-    assert row(ids[0]).status == "pending"
 
 
 @pytest.mark.parametrize("env, sent", [("development", 1), ("testing", None)])
