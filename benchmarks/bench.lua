@@ -3,9 +3,11 @@
 --   BENCH_HEADERS     "Name: value" lines, newline-separated
 --   BENCH_EMAILS      file with one e-mail per line: POST bodies {"company_id","email"}
 --   BENCH_COMPANY_ID  the company id for those bodies
+--   BENCH_BODY        otherwise, one body sent with every request (e.g. a urlencoded form)
 -- done() prints one line "BENCH_JSON {...}" with latency percentiles in microseconds.
 
 wrk.method = os.getenv("BENCH_METHOD") or "GET"
+wrk.body = os.getenv("BENCH_BODY")
 for line in (os.getenv("BENCH_HEADERS") or ""):gmatch("[^\n]+") do
   local name, value = line:match("^([^:]+):%s*(.*)$")
   if name then wrk.headers[name] = value end

@@ -12,7 +12,8 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from .harness import Browser, Reply, handoff_url
+from .accounts import handoff_url
+from .harness import Browser, Reply
 
 FORM = re.compile(r"<form\b([^>]*)>(.*?)</form>", re.S)
 INPUT = re.compile(r"<input\b([^>]*)>")

@@ -4,6 +4,7 @@ an SMTP sink, and a small cookie-keeping HTTP client. Everything listens on 127.
 import http.client
 import json
 import os
+import re
 import secrets
 import signal
 import socket
@@ -41,8 +42,17 @@ def default_workers() -> int:
     return 2 * (os.cpu_count() or 1)
 
 
-def portal_env(database_url: str, port: int, smtp_port: int | None) -> dict:
-    """Production settings as the README recommends, on 127.0.0.1:port."""
+def portal_env(
+    database_url: str,
+    port: int,
+    smtp_port: int | None,
+    ratelimit_storage: str | None = None,
+    mail_delivery: str = "worker",
+) -> dict:
+    """Production settings as the README recommends, on 127.0.0.1:port. Rate limits are kept
+    in the app's built-in in-memory storage unless ``ratelimit_storage`` (e.g.
+    ``redis://127.0.0.1:6379/5``) is given; e-mail goes out from a ``deliver-mail`` process
+    (``PORTAL_MAIL_DELIVERY=worker``, production's default) unless told otherwise."""
     env = {
         **os.environ,
         "PORTAL_ENV": "production",
@@ -50,10 +60,28 @@ def portal_env(database_url: str, port: int, smtp_port: int | None) -> dict:
         "PORTAL_DATABASE_URL": database_url,
         "PORTAL_BASE_URL": f"http://127.0.0.1:{port}",
         "PORTAL_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}" if smtp_port else "",
+        "PORTAL_MAIL_DELIVERY": mail_delivery,
         **LIMIT_OVERRIDES,
     }
     env.pop("PORTAL_RATELIMIT_STORAGE_URL", None)
+    if ratelimit_storage:
+        env["PORTAL_RATELIMIT_STORAGE_URL"] = ratelimit_storage
     return env
+
+
+def storage_description(url: str | None) -> str:
+    """For the report's header; a Redis URL must answer PING (the run fails early if not)."""
+    if not url:
+        return "built-in in-memory storage, per worker (`PORTAL_RATELIMIT_STORAGE_URL` unset)"
+    if not url.startswith("redis"):
+        return f"`{url}`"
+    import redis
+
+    try:
+        version = redis.Redis.from_url(url).info("server")["redis_version"]
+    except redis.RedisError as exc:
+        raise SystemExit(f"--ratelimit-storage {url}: {exc}") from exc
+    return f"Redis {version} at `{url}`"
 
 
 def _children(pid: int) -> list[int]:
@@ -61,6 +89,18 @@ def _children(pid: int) -> list[int]:
     for task in Path(f"/proc/{pid}/task").glob("*/children"):
         kids += [int(p) for p in task.read_text().split()]
     return kids
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of these processes so far (those that have exited count 0)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 class Gunicorn:
@@ -87,14 +127,7 @@ class Gunicorn:
 
     def cpu_seconds(self) -> float:
         """User + system CPU of the master and its live workers."""
-        total = 0
-        for pid in [self.proc.pid, *self.worker_pids()]:
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
-        return total / os.sysconf("SC_CLK_TCK")
+        return cpu_seconds([self.proc.pid, *self.worker_pids()])
 
     def kill_one_worker(self) -> int:
         pid = self.worker_pids()[0]
@@ -127,11 +160,38 @@ class FlaskCommand:
     """``flask --app wsgi <args>`` in the background (run-billing, deliver-mail)."""
 
     def __init__(self, args: list[str], env: dict, log_path: Path):
+        self.args, self.log_path = args, log_path
         self.log = open(log_path, "w")  # noqa: SIM115 (closed in stop)
         cmd = [sys.executable, "-m", "flask", "--app", "wsgi", *args]
         self.proc = subprocess.Popen(  # noqa: S603
-            cmd, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT
+            cmd,
+            cwd=ROOT,
+            env={**env, "PYTHONUNBUFFERED": "1"},
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
+
+    def command(self) -> str:
+        return "flask --app wsgi " + " ".join(self.args)
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU of the command (and any children) so far."""
+        if self.proc.poll() is not None:
+            return 0.0
+        return cpu_seconds([self.proc.pid, *_children(self.proc.pid)])
+
+    def banner(self) -> str | None:
+        """What ``deliver-mail --loop`` says first: how it is woken ("Delivering mail, woken
+        through … and every 1s.")."""
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        found = re.search(r"^Delivering mail, (.+?) and every", text, re.M)
+        return found.group(1) if found else None
+
+    def sent(self) -> int:
+        """Messages ``deliver-mail`` says it sent: its "Sent N message(s)." lines (one per
+        pass that sent some)."""
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return sum(int(n) for n in re.findall(r"^Sent (\d+) message", text, re.M))
 
     def stop(self) -> int | None:
         if self.proc.poll() is None:
@@ -170,6 +230,10 @@ class MailSink:
     def received(self) -> Counter:
         with self._lock:
             return Counter(self.ids)
+
+    def count(self) -> int:
+        with self._lock:
+            return sum(self.ids.values())
 
 
 @dataclass
@@ -232,40 +296,3 @@ class Browser:
 
     def close(self) -> None:
         self.conn.close()
-
-
-def handoff_url(port: int, secret_key: str, customer_id: str) -> str:
-    """Mint a handoff link for ``customer_id`` through the merchant API; returns its path."""
-    api = Browser(port)
-    reply = api.request(
-        "POST",
-        "/v1/api/customer-portal/access/handoff",
-        body=json.dumps({"customer_id": customer_id}),
-        headers={"x-easy-api-key": secret_key, "Content-Type": "application/json"},
-    )
-    api.close()
-    if reply.status != 201:
-        raise RuntimeError(f"handoff failed: {reply.status} {reply.text[:300]}")
-    url = reply.json()["data"]["url"]
-    return url.split(f"127.0.0.1:{port}", 1)[1]
-
-
-def sign_in(port: int, secret_key: str, customer_id: str) -> Browser:
-    """A browser signed in as ``customer_id`` (session cookie from the handoff redirect)."""
-    browser = Browser(port)
-    reply = browser.get(handoff_url(port, secret_key, customer_id))
-    if reply.status != 303 or not browser.cookies:
-        raise RuntimeError(f"handoff sign-in failed: {reply.status} {reply.text[:300]}")
-    return browser
-
-
-def mint_keys(database_url: str, company_id: str) -> tuple[str, str]:
-    """Fresh secret and publishable keys for the bench company (stored keys are hashed)."""
-    from portal.access.merchants import create_api_key
-    from portal.db import bind, db
-    from portal.models import Company
-
-    bind(database_url)
-    with db.connection_context(), db.atomic():
-        company = Company.get_by_id(company_id)
-        return create_api_key(company, "secret")[1], create_api_key(company, "publishable")[1]

@@ -72,7 +72,35 @@ def summary(args, url: str, info: dict, tally, events: dict, checks) -> dict:
         "invoices_before": info["rows"].get("Invoice", 0),
         "checks": rows,
         "passed": all(row["ok"] for row in rows),
+        "mail": events.get("mail", {}),
+        "setup": events.get("setup", {}),
     }
+
+
+def _setup_rows(result: dict) -> list[tuple[str, str]]:
+    setup, mail = result.get("setup", {}), result.get("mail", {})
+    woken = f" ({mail['woken']})" if mail.get("woken") else ""
+    return [
+        ("Rate-limit storage", setup.get("storage", "built-in in-memory storage")),
+        (
+            "Mail delivery",
+            f"`PORTAL_MAIL_DELIVERY={setup.get('mail_delivery', 'worker')}`; "
+            f"`{mail.get('command', 'deliver-mail --loop')}`{woken}",
+        ),
+    ]
+
+
+def _mail_sentence(result: dict) -> str:
+    mail = result.get("mail", {})
+    if "cpu_ms" not in mail:
+        return ""
+    delivered, sent = mail.get("delivered", 0), mail.get("worker_sent", 0)
+    per_mail = f", {mail['cpu_ms'] / sent:.1f} ms per e-mail it sent" if sent else ""
+    return (
+        f" The delivery worker sent {sent:,} of the {delivered:,} e-mails the sink received and "
+        f"used {mail['cpu_ms']:,.0f} ms of CPU from the start of the run until the outbox was "
+        f"drained{per_mail} (idle polling included)."
+    )
 
 
 def render(result: dict) -> str:
@@ -89,7 +117,7 @@ def render(result: dict) -> str:
     return "\n\n".join(
         [
             title,
-            kv_table(result["machine"]),
+            kv_table(result["machine"] + _setup_rows(result)),
             f"{result['customers']} simulated customers for {result['seconds']:g} s against "
             f"`gunicorn -w {result['workers']}` (production settings) while "
             "`flask run-billing --loop --interval 2` and `flask deliver-mail --loop --interval 1` "
@@ -100,7 +128,7 @@ def render(result: dict) -> str:
             f"{result['connection_errors']} connection errors; {result['replays']} forms "
             f"submitted twice on purpose (double clicks). During the run: {renewals:,} new "
             f"invoices (renewals and plan changes), {activity.get('emails', 0)} e-mails queued; "
-            f"events: {events or 'none'}.",
+            f"events: {events or 'none'}." + _mail_sentence(result),
             "Answers by status: "
             + ", ".join(f"`{k}` × {v:,}" for k, v in result["statuses"].items()),
             table(

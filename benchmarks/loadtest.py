@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from . import dataset, invariants
+from .accounts import mint_keys
 from .customer import SimulatedCustomer, Tally
 from .harness import (
     ROOT,
@@ -26,8 +27,8 @@ from .harness import (
     MailSink,
     default_workers,
     free_port,
-    mint_keys,
     portal_env,
+    storage_description,
 )
 from .loadreport import render, summary
 
@@ -125,33 +126,44 @@ def run(args) -> dict:
         due_soon=args.due_soon,
         due_window=int(args.seconds),
     )
+    storage = storage_description(args.ratelimit_storage)
     print(f"Building a fresh dataset in {url} ...", flush=True)
     info = prepare(url, size)
     secret, _ = mint_keys(url, info["company_id"])
     with MailSink() as sink:
         port = free_port()
-        env = portal_env(url, port, sink.port)
+        env = portal_env(url, port, sink.port, args.ratelimit_storage, args.mail_delivery)
         server = Gunicorn("wsgi:app", port, args.workers, env, args.workdir / "gunicorn.log")
         server.start()
-        workers = [
-            FlaskCommand(["run-billing", "--loop", "--interval", "2"], env, args.workdir / "b.log"),
-            FlaskCommand(
-                ["deliver-mail", "--loop", "--interval", "1"], env, args.workdir / "mail.log"
-            ),
-        ]
+        billing = FlaskCommand(
+            ["run-billing", "--loop", "--interval", "2"], env, args.workdir / "b.log"
+        )
+        mailer = FlaskCommand(
+            ["deliver-mail", "--loop", "--interval", "1"], env, args.workdir / "mail.log"
+        )
         try:
             print(f"{args.customers} customers for {args.seconds:g} s ...", flush=True)
+            wait_for(lambda: mailer.banner() is not None, 20)  # started: its imports are done
+            mail_cpu = mailer.cpu_seconds()
             tally, events = drive(args, port, secret, info, server)
             events["workers_after"] = wait_for(
                 lambda: len(server.worker_pids()) == args.workers, 15
             )
             drain(150 if args.kill_worker else 30)
+            events["mail"] = {
+                "cpu_ms": (mailer.cpu_seconds() - mail_cpu) * 1000,
+                "worker_sent": mailer.sent(),
+                "woken": mailer.banner(),
+                "command": mailer.command(),
+            }
         finally:
-            exits = [worker.stop() for worker in workers]
+            exits = [worker.stop() for worker in (billing, mailer)]
             server.stop()
         events["tracebacks"] = server.tracebacks()
         events["worker_exits"] = exits
         received = sink.received()
+    events["mail"] = {**events.get("mail", {}), "delivered": sum(received.values())}
+    events["setup"] = {"storage": storage, "mail_delivery": args.mail_delivery}
     sender = env.get("PORTAL_MAIL_FROM", "billing@localhost")
     checks, activity = check(url, tally, received, sender)
     return summary(args, url, info, tally, {**events, **activity}, checks)
@@ -183,6 +195,8 @@ def main(argv=None) -> None:
     parser.add_argument("--dataset-customers", type=int, default=2000)
     parser.add_argument("--heavy-invoices", type=int, default=1000)
     parser.add_argument("--due-soon", type=float, default=0.05, help="share renewing mid-run")
+    parser.add_argument("--ratelimit-storage", metavar="URL", help="e.g. redis://127.0.0.1:6379/5")
+    parser.add_argument("--mail-delivery", choices=("worker", "thread"), default="worker")
     parser.add_argument("--workdir", type=Path, default=WORKDIR)
     parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
     parser.add_argument("--no-write", action="store_true", help="do not touch BENCHMARKS.md")

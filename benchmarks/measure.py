@@ -2,6 +2,8 @@
 client, a counter on peewee's execute_sql), and the first-load bytes of the portal home."""
 
 import gzip
+import itertools
+import json
 import re
 import statistics
 import time
@@ -36,26 +38,36 @@ class QueryCounter:
             del self.database.execute_sql  # back to the class method
 
 
-def in_process(database_url: str, port: int, endpoints: list[Endpoint], bodies: dict) -> dict:
+def in_process(
+    database_url: str, port: int, endpoints: list[Endpoint], env: dict, emails: list[str]
+) -> dict:
     """Per endpoint: SQL queries of one request (after a warm-up), and the median time of the
     request served in-process, with no HTTP or queueing, over interleaved rounds (so page 1 and
-    page 50 see the same machine noise)."""
+    page 50 see the same machine noise). ``env`` is the server's: its secret key makes the
+    session and CSRF cookies the pages were signed in with valid here too."""
     from portal import create_app
     from portal.db import db
 
-    app = create_app(
-        {
-            "PORTAL_ENV": "production",
-            "SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnop",
-            "PORTAL_DATABASE_URL": database_url,
-            "PORTAL_BASE_URL": f"http://127.0.0.1:{port}",
-            # Count the request, not the mail sent after it on a background thread.
-            "PORTAL_MAIL_IMMEDIATE": False,
-            "RATELIMIT_ENABLED": False,
-        }
-    )
+    settings = {
+        "PORTAL_ENV": "production",
+        "SECRET_KEY": env["PORTAL_SECRET_KEY"],
+        "PORTAL_DATABASE_URL": database_url,
+        "PORTAL_BASE_URL": f"http://127.0.0.1:{port}",
+        # Count the request, not the mail sent after it (by a thread or the worker).
+        "PORTAL_MAIL_IMMEDIATE": False,
+        "RATELIMIT_ENABLED": False,
+    }
+    if env.get("PORTAL_RATELIMIT_STORAGE_URL"):
+        settings["RATELIMIT_STORAGE_URI"] = env["PORTAL_RATELIMIT_STORAGE_URL"]
+    app = create_app(settings)
+    addresses = itertools.cycle(emails)
     client = app.test_client(use_cookies=False)
     counter = QueryCounter(db.obj)
+
+    def body(endpoint: Endpoint) -> str | None:
+        if endpoint.sends_mail:  # a different customer each time, as in the wrk script
+            return json.dumps({"company_id": endpoint.company_id, "email": next(addresses)})
+        return endpoint.body
 
     def call(endpoint: Endpoint):
         response = client.open(
@@ -63,9 +75,9 @@ def in_process(database_url: str, port: int, endpoints: list[Endpoint], bodies: 
             method=endpoint.method,
             headers=endpoint.headers,
             base_url=f"http://127.0.0.1:{port}",
-            data=bodies.get(endpoint.name),
+            data=body(endpoint),
         )
-        if response.status_code >= 400:
+        if response.status_code >= 400:  # a form post may answer 303 (see other)
             raise RuntimeError(f"{endpoint.name}: in-process status {response.status_code}")
 
     queries, times = {}, {e.name: [] for e in endpoints}

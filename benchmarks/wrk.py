@@ -18,6 +18,12 @@ class Endpoint:
     headers: dict
     emails_file: str | None = None  # POST bodies rotate over these customers' addresses
     company_id: str | None = None
+    body: str | None = None  # the same body on every request (a form post)
+    expect: str | None = None  # text the answer must contain when checked before the load
+
+    @property
+    def sends_mail(self) -> bool:
+        return self.emails_file is not None
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,8 @@ def run(port: int, endpoint: Endpoint, *, seconds: float, connections: int) -> R
     if endpoint.emails_file:
         env["BENCH_EMAILS"] = endpoint.emails_file
         env["BENCH_COMPANY_ID"] = endpoint.company_id or ""
+    if endpoint.body is not None:
+        env["BENCH_BODY"] = endpoint.body
     # One wrk thread: on a 2-core machine the load generator must leave the cores to gunicorn.
     duration = f"-d{max(round(seconds), 1)}s"  # wrk takes whole seconds
     cmd = [require_wrk(), "-t1", f"-c{connections}", duration, "--timeout", "10s"]
