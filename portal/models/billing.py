@@ -168,6 +168,9 @@ class Invoice(BaseModel):
                 False,
             ),  # the portal list order (numbers are unique)
             (("company", "status"), False),
+            # A customer's open invoices (the banner, "Invoices to pay"), oldest or newest
+            # first, without reading the paid ones.
+            (("customer", "status", "created_at"), False),
         )
 
 
