@@ -51,6 +51,7 @@ def prepare_dataset(url: str, size: dataset.Size, fresh: bool) -> dict:
             counts = dataset.counts()
         if not fresh and counts["Customer"] >= size.customers:
             print(f"Reusing the dataset in the database: {counts}")
+            dataset.init_schema()  # what a deploy's init-db adds (new indexes, columns)
             with db.connection_context():
                 return {**dataset.describe(), "rows": counts, "reused": True}
         dataset.wipe(url)
