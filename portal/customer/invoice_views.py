@@ -7,7 +7,7 @@ from wtforms import SelectChoice
 from portal.access.activity import record_event
 from portal.billing.addresses import address_lines
 from portal.billing.invoice_parties import parties
-from portal.billing.invoices import collect_now
+from portal.billing.invoices import collect_now, display_status
 from portal.customer import bp
 from portal.customer.session import signed_in
 from portal.db import write_transaction
@@ -28,6 +28,7 @@ from .shell import (
     render_portal,
     render_region,
     require_section,
+    settings,
 )
 
 PER_PAGE = 20
@@ -38,10 +39,18 @@ def _own_invoice(invoice_id: str) -> Invoice:
     return own_row(Invoice, invoice_id, "invoice")
 
 
-def _own_invoice_detail(invoice_id: str) -> Invoice:
-    require_section("invoice_history_enabled")
+def _detail_row(invoice_id: str) -> Invoice:
     row = overview.invoice_detail(current_user.company_id, current_user.customer_id, invoice_id)
     if row is None:
+        abort(404)
+    return row
+
+
+def _payable_invoice(invoice_id: str) -> Invoice:
+    """The customer's invoice. With the invoice history off, only a past-due one exists
+    for them: the banner sends them there to fix the payment."""
+    row = _detail_row(invoice_id)
+    if not settings()["invoice_history_enabled"] and display_status(row) != "PAST_DUE":
         abort(404)
     return row
 
@@ -102,18 +111,16 @@ def _detail_context(invoice: Invoice, form=None, error=None) -> dict:
 @bp.route("/portal/invoices/<invoice_id>")
 @signed_in
 def invoice(invoice_id):
-    return render_portal(
-        "customer/invoice.html", **_detail_context(_own_invoice_detail(invoice_id))
-    )
+    return render_portal("customer/invoice.html", **_detail_context(_payable_invoice(invoice_id)))
 
 
 @bp.route("/portal/invoices/<invoice_id>/pay", methods=["POST"])
 @signed_in
 def pay_invoice(invoice_id):
-    invoice = _own_invoice(invoice_id)
+    invoice = _payable_invoice(invoice_id)
     form = _pay_form(invoice, overview.methods(current_user.customer_id), request.form)
     error = _pay(invoice, form) if form.validate_on_submit() else "Choose a payment method."
-    invoice = _own_invoice_detail(invoice.id)
+    invoice = _detail_row(invoice.id)  # paid now, perhaps: shown once more all the same
     if htmx:
         return render_region(
             "customer/invoice.html", "pay_region", **_detail_context(invoice, error=error)
@@ -122,6 +129,8 @@ def pay_invoice(invoice_id):
         return render_portal(
             "customer/invoice.html", status=402, **_detail_context(invoice, error=error)
         )
+    if not settings()["invoice_history_enabled"]:
+        return redirect(url_for("customer.home"), 303)  # a paid invoice is not listed then
     return redirect(url_for("customer.invoice", invoice_id=invoice.id), 303)
 
 

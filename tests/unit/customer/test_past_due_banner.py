@@ -3,7 +3,7 @@ the action, and the overview does not promise a renewal beside a failed payment.
 
 import re
 
-from browsing import page, text_of
+from browsing import page, submit, text_of
 from builders import patch_config
 
 PAGES = [
@@ -28,10 +28,22 @@ def test_every_page_shows_one_banner_with_amount_reason_and_action(client, signe
         assert f'href="/portal/invoices/{invoice}"' in banner and "Fix payment" in text
 
 
-def test_without_invoice_history_the_action_is_the_payment_methods(client, merchant, signed_in):
+def test_without_invoice_history_the_past_due_invoice_can_still_be_paid(
+    client, merchant, signed_in
+):
+    """Fixing a payment never depends on the merchant's sections: the banner leads to the
+    late invoice, which opens and pays; every other invoice stays out of reach."""
     patch_config(merchant, invoice_history_enabled=False)
+    invoice = f"/portal/invoices/{signed_in.open_invoice}"
     [banner] = banners(page(client, "/portal"))
-    assert 'href="/portal/payment-methods"' in banner and "/portal/invoices" not in banner
+    assert f'href="{invoice}"' in banner and "Fix payment" in text_of(banner)
+    page(client, "/portal/invoices", status=404)
+    page(client, f"/portal/invoices/{signed_in.paid_invoice}", status=404)
+    response = submit(client, invoice, f"{invoice}/pay", {"method_id": signed_in.good_card["id"]})
+    assert (response.status_code, response.headers["Location"]) == (303, "/portal")
+    assert merchant.ok("GET", f"/invoices/{signed_in.open_invoice}")["status"] == "PAID"
+    assert banners(page(client, "/portal")) == []
+    page(client, invoice, status=404)  # paid: no longer past due, so no longer shown
 
 
 def test_no_banner_once_the_invoice_is_paid(client, merchant, signed_in):
