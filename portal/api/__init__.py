@@ -4,6 +4,7 @@ from . import (  # noqa: F401  (importing registers the routes)
     access,
     coupons,
     customers,
+    dunning_config,
     invoices,
     keys,
     openapi,

@@ -1,5 +1,5 @@
 """Blueprint: merchant sign-in and the settings pages (portal settings with live preview,
-branding, custom domains, API keys, activity, team).
+dunning, branding, custom domains, API keys, activity, team).
 
 Merchant pages live on the portal's own host only; the logo is the one route a custom
 domain may serve, because the customer portal shows it there.
@@ -44,6 +44,7 @@ from . import (  # noqa: E402,F401  (importing registers the routes)
     auth_views,
     branding_views,
     domain_views,
+    dunning_views,
     key_views,
     settings_views,
     team_views,

@@ -11,6 +11,7 @@ from .session import company
 
 NAV = (
     ("merchant.settings", "Portal settings"),
+    ("merchant.dunning", "Dunning"),
     ("merchant.branding_page", "Branding"),
     ("merchant.domains_page", "Custom domains"),
     ("merchant.keys", "API keys"),

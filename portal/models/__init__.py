@@ -16,6 +16,7 @@ from .billing import (
     CreditEntry,
     Customer,
     Discount,
+    DunningAttempt,
     Invoice,
     InvoiceLine,
     PaymentMethod,
@@ -26,7 +27,15 @@ from .billing import (
     Subscription,
     SubscriptionItem,
 )
-from .merchant import ApiKey, Company, CustomDomain, IdempotencyRecord, MerchantUser, PortalConfig
+from .merchant import (
+    ApiKey,
+    Company,
+    CustomDomain,
+    DunningConfig,
+    IdempotencyRecord,
+    MerchantUser,
+    PortalConfig,
+)
 from .merchant_access import BrandLogo, MerchantInvite, MerchantSession, PreviewCustomer
 
 MODELS = [
@@ -35,6 +44,7 @@ MODELS = [
     ApiKey,
     CustomDomain,
     PortalConfig,
+    DunningConfig,
     IdempotencyRecord,
     Customer,
     PaymentMethod,
@@ -48,6 +58,7 @@ MODELS = [
     InvoiceLine,
     PendingInvoiceItem,
     Charge,
+    DunningAttempt,
     CreditEntry,
     Refund,
     LoginToken,

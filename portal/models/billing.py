@@ -246,3 +246,20 @@ class Refund(BaseModel):
     gateway_ref = CharField(max_length=64, null=True)
     reason = CharField(max_length=200)
     idempotency_key = CharField(max_length=100, unique=True)
+
+
+class DunningAttempt(BaseModel):
+    """One scheduled retry of a failed invoice payment. Run at most once: a runner claims it
+    under a row lock while it is ``scheduled``; paying the invoice cancels those left."""
+
+    company = ForeignKeyField(Company, on_delete="CASCADE")
+    invoice = ForeignKeyField(Invoice, backref="dunning_attempts", on_delete="CASCADE")
+    subscription = ForeignKeyField(Subscription, null=True, on_delete="SET NULL")
+    number = IntegerField()  # 1 for the first retry
+    due_at = DateTimeField()
+    status = CharField(max_length=16, default="scheduled")  # scheduled|succeeded|failed|canceled
+    charge = ForeignKeyField(Charge, null=True, on_delete="SET NULL")
+    finished_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("invoice", "number"), True), (("status", "due_at"), False))

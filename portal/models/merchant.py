@@ -53,6 +53,15 @@ class PortalConfig(BaseModel):
     version = IntegerField(default=1)
 
 
+class DunningConfig(BaseModel):
+    """How the company's failed payments are retried and announced (portal/billing/
+    dunning_config.py has the defaults and the rules)."""
+
+    company = ForeignKeyField(Company, backref="dunning_configs", unique=True, on_delete="CASCADE")
+    settings = JSONField()
+    version = IntegerField(default=1)
+
+
 class IdempotencyRecord(BaseModel):
     company = ForeignKeyField(Company, on_delete="CASCADE")
     key = CharField(max_length=255)

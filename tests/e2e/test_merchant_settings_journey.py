@@ -217,6 +217,7 @@ def test_settings_page_saves_the_whole_form_without_javascript(
 
 MERCHANT_PAGES = {
     "Portal settings": "Customer portal settings",
+    "Dunning": "Dunning",
     "Branding": "Branding",
     "Custom domains": "Custom domains",
     "API keys": "API keys",

@@ -140,7 +140,8 @@ def test_the_inventory_of_merchant_posts_is_known(app):
     assert sorted(merchant_posts(app)) == sorted([
         "/merchant/sign-in", "/merchant/sign-out", "/merchant/invite/x",
         "/merchant/settings", "/merchant/settings/field/portal_header",
-        "/merchant/settings/test-link", "/merchant/branding", "/merchant/branding/logo",
+        "/merchant/settings/test-link", "/merchant/dunning", "/merchant/branding",
+        "/merchant/branding/logo",
         "/merchant/branding/logo/remove", "/merchant/domains", "/merchant/domains/x/verify",
         "/merchant/domains/x/use", "/merchant/domains/x/remove", "/merchant/keys",
         "/merchant/keys/x/revoke", "/merchant/team/invite", "/merchant/team/invites/x/revoke",
