@@ -43,10 +43,20 @@ def _serializer(secret_key: str) -> URLSafeTimedSerializer:
     )
 
 
-def issue_link(secret_key, customer: Customer, destination, context, lifetimes, now=None):
-    """Mint a link for ``customer``; older unused links of that customer stop working."""
+def issue_link(
+    secret_key, customer: Customer, destination, context, lifetimes, now=None, lifetime=None
+):
+    """Mint a link for ``customer``; older unused links of that customer stop working.
+
+    ``lifetime``: a recovery link (a billing e-mail, read maybe days later) that lives that
+    long instead, signs its lifetime into the token, and replaces only older unused links
+    to the same page, so a requested sign-in link and the e-mails about two invoices do not
+    cancel each other."""
     now = now or utcnow()
-    revoke_unused_links(customer, now)
+    if lifetime is None:
+        revoke_unused_links(customer, now)
+    else:
+        _revoke_unused_links_to(customer, destination, context, now)
     nonce = random_token(32)
     row = LoginToken.create(
         company=customer.company_id,
@@ -54,9 +64,26 @@ def issue_link(secret_key, customer: Customer, destination, context, lifetimes, 
         nonce_hash=sha256_hex(nonce),
         destination=destination,
         destination_context=context,
-        expires_at=now + lifetimes.link,
+        expires_at=now + (lifetime or lifetimes.link),
     )
-    return _serializer(secret_key).dumps({"n": nonce, "c": customer.company_id}), row
+    payload = {"n": nonce, "c": customer.company_id}
+    if lifetime is not None:
+        payload["t"] = int(lifetime.total_seconds())
+    return _serializer(secret_key).dumps(payload), row
+
+
+def _revoke_unused_links_to(customer: Customer, destination, context, now) -> None:
+    LoginToken.update(revoked_at=now).where(
+        (LoginToken.customer == customer)
+        & (LoginToken.destination == destination)
+        & (
+            LoginToken.destination_context.is_null()
+            if context is None
+            else (LoginToken.destination_context == context)
+        )
+        & LoginToken.used_at.is_null()
+        & LoginToken.revoked_at.is_null()
+    ).execute()
 
 
 def revoke_unused_links(customer: Customer | None, now=None) -> None:
@@ -90,8 +117,10 @@ def read_link(secret_key: str, token: str, lifetimes: Lifetimes, now=None) -> Lo
         payload = serializer.loads(token, max_age=max_age)
     except SignatureExpired:
         # Genuine but old: the signature still checks out without the age limit.
-        row = _row_for(serializer.loads(token))
-        raise (LinkSpent(row) if row else LinkInvalid()) from None
+        payload = serializer.loads(token)
+        if not _within_own_lifetime(serializer, token, payload):
+            row = _row_for(payload)
+            raise (LinkSpent(row) if row else LinkInvalid()) from None
     except BadSignature:
         raise LinkInvalid() from None
     row = _row_for(payload)
@@ -100,6 +129,19 @@ def read_link(secret_key: str, token: str, lifetimes: Lifetimes, now=None) -> Lo
     if row.used_at or row.revoked_at or row.expires_at <= now:
         raise LinkSpent(row)
     return row
+
+
+def _within_own_lifetime(serializer, token: str, payload) -> bool:
+    """A recovery link outlives the sign-in link lifetime: it signed its own into the token
+    (the row's ``expires_at`` still decides, below)."""
+    seconds = payload.get("t") if isinstance(payload, dict) else None
+    if type(seconds) is not int or seconds <= 0:
+        return False
+    try:
+        serializer.loads(token, max_age=seconds)
+    except SignatureExpired:
+        return False
+    return True
 
 
 def _row_for(payload) -> LoginToken | None:

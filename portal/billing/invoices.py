@@ -168,13 +168,17 @@ def create_invoice(
     return invoice
 
 
-# Called with the invoice's id inside the paying transaction (receipts register here), so a
-# payment that rolls back sends nothing. The billing core knows nothing about e-mail.
+# Called with the invoice's id inside the paying transaction (receipts and dunning register
+# here: a receipt, and the retries left are canceled), so a payment that rolls back does
+# neither. The billing core knows nothing about e-mail.
 PAID_HOOKS: list = []
 
 
-def pay_invoice(invoice: Invoice, method: PaymentMethod, now: datetime | None = None) -> Charge:
-    """Charge what is left on an OPEN invoice to ``method``; records the attempt either way."""
+def pay_invoice(
+    invoice: Invoice, method: PaymentMethod, now: datetime | None = None, key: str | None = None
+) -> Charge:
+    """Charge what is left on an OPEN invoice to ``method``; records the attempt either way.
+    ``key``: the gateway idempotency key (default: the invoice's next charge number)."""
     now = now or utcnow()
     invoice = locked(Invoice.select().where(Invoice.id == invoice.id)).get()
     if invoice.status != "OPEN":
@@ -182,8 +186,9 @@ def pay_invoice(invoice: Invoice, method: PaymentMethod, now: datetime | None = 
     if not method.enabled:
         raise Conflict("This payment method is disabled.")
     amount = invoice.amount_due - invoice.amount_paid
-    attempt = Charge.select().where(Charge.invoice == invoice).count() + 1
-    key = f"invoice:{invoice.id}:attempt:{attempt}"
+    if key is None:
+        attempt = Charge.select().where(Charge.invoice == invoice).count() + 1
+        key = f"invoice:{invoice.id}:attempt:{attempt}"
     result = get_gateway().charge(method.gateway_ref, amount, invoice.currency, key)
     charge = Charge.create(
         company=invoice.company_id,

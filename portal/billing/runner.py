@@ -2,6 +2,8 @@
 
 Each subscription is renewed in its own short transaction under a row lock (SQLite: the write
 lock), and renewal is idempotent for a given instant, so overlapping runs cannot bill twice.
+Then the due dunning retries run, each once (``dunning.run_attempt``), and expiring cards
+are announced, once per card and expiry (``dunning_notices.expiring_cards``).
 """
 
 from dataclasses import dataclass, field
@@ -10,6 +12,7 @@ from datetime import datetime
 from portal.db import write_transaction
 from portal.models import Discount, Subscription, utcnow
 
+from . import dunning, dunning_notices
 from .subscription_items import LIVE_STATUSES, lock
 from .subscriptions import renew_subscription
 
@@ -20,7 +23,22 @@ class BillingRun:
     ended: int = 0
     past_due: int = 0
     discounts_expired: int = 0
+    # Dunning retries run by this pass, by outcome (dunning.OUTCOMES): "exhausted" is a
+    # last retry that failed (terminal actions applied), "skipped" one another runner ran
+    # first or a later due retry replaced, "canceled" one whose invoice was no longer open.
+    retries: dict[str, int] = field(default_factory=lambda: dict.fromkeys(dunning.OUTCOMES, 0))
+    expiring_card_emails: int = 0
     errors: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """The line `flask run-billing` prints."""
+        retries = ", ".join(f"{name} {count}" for name, count in self.retries.items())
+        return (
+            f"renewed {self.renewed} (past due {self.past_due}), ended {self.ended}, "
+            f"discounts expired {self.discounts_expired}, errors {len(self.errors)}; "
+            f"retries {sum(self.retries.values())} ({retries}), "
+            f"expiring card e-mails {self.expiring_card_emails}"
+        )
 
 
 def due_subscription_ids(now: datetime, limit: int) -> list[str]:
@@ -45,7 +63,8 @@ def expire_discounts(now: datetime) -> int:
 
 
 def run_billing(now: datetime | None = None, batch: int = 500) -> BillingRun:
-    """Renew what is due, end scheduled cancellations, expire finished discounts."""
+    """Renew what is due, end scheduled cancellations, run due retries, warn about
+    expiring cards, expire finished discounts."""
     now = now or utcnow()
     result = BillingRun()
     for sub_id in due_subscription_ids(now, batch):
@@ -63,5 +82,14 @@ def run_billing(now: datetime | None = None, batch: int = 500) -> BillingRun:
         elif after.current_period_end != before.current_period_end:
             result.renewed += 1
             result.past_due += after.status == "past_due"
+    for attempt_id in dunning.due_attempt_ids(now, batch):
+        try:
+            result.retries[dunning.run_attempt(attempt_id, now)] += 1
+        except Exception as exc:  # nor one bad retry
+            result.errors.append(f"retry {attempt_id}: {exc}")
+    try:
+        result.expiring_card_emails = dunning_notices.expiring_cards(now)
+    except Exception as exc:
+        result.errors.append(f"expiring cards: {exc}")
     result.discounts_expired = expire_discounts(now)
     return result

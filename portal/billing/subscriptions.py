@@ -18,7 +18,7 @@ from portal.models import (
     utcnow,
 )
 
-from . import credit
+from . import credit, dunning
 from .invoices import LineSpec, create_invoice, pay_invoice
 from .money import round_cents
 from .periods import boundary
@@ -285,6 +285,7 @@ def renew_subscription(sub: Subscription, now: datetime | None = None) -> Subscr
             invoice = _renew_once(sub, now)
             if invoice.status == "OPEN":
                 collect(invoice, sub, now)
+                dunning.renewal_failed(invoice.id, now)  # unless the charge succeeded
         else:
             break
         sub = Subscription.get_by_id(sub.id)

@@ -75,18 +75,27 @@ def register_commands(app: Flask) -> None:
     @click.option("--loop", is_flag=True, help="Keep running, one pass per interval.")
     @click.option("--interval", default=60, show_default=True, help="Seconds between passes.")
     def run_billing_command(loop, interval):
-        """Renew due subscriptions, end scheduled cancellations, expire finished discounts."""
+        """Renew due subscriptions, end scheduled cancellations, retry failed payments, warn
+        about expiring cards, expire finished discounts."""
         import time
 
         from portal.billing.runner import run_billing
+        from portal.mail import wakeup
+        from portal.mail.outbox import QUEUED
 
         while True:
-            with db.connection_context():
-                result = run_billing()
-            click.echo(
-                f"renewed {result.renewed} (past due {result.past_due}), ended {result.ended}, "
-                f"discounts expired {result.discounts_expired}, errors {len(result.errors)}"
-            )
+            token = QUEUED.set([])
+            try:
+                with db.connection_context():
+                    result = run_billing()
+                queued = QUEUED.get()
+            finally:
+                QUEUED.reset(token)
+            # Wake the worker for the e-mails of this pass; a delivery thread only with
+            # --loop, as this process ends right after a single pass.
+            if queued and (loop or app.config["PORTAL_MAIL_DELIVERY"] == "worker"):
+                wakeup.wake(app)
+            click.echo(result.summary())
             for line in result.errors:
                 click.echo(f"  error: {line}", err=True)
             if not loop:

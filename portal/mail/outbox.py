@@ -23,6 +23,8 @@ SUBJECTS = {
     "sign_in": "Your sign-in link for {company_name}",
     "email_change": "Confirm your new billing email for {company_name}",
     "receipt": "Your receipt from {company_name}: invoice {number}",
+    "payment_failed": "Your payment to {company_name} failed: invoice {number}",
+    "card_expiring": "Your card for {company_name} expires soon",
 }
 _LINE_BREAKS = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]+")
 _ADDRESS = re.compile(r"[^@\s<>(),;:\"\[\]\\]+@[^@\s<>(),;:\"\[\]\\]+")
