@@ -159,15 +159,42 @@ def _serve_locally(inbox, database_url):
     return app, server, f"http://127.0.0.1:{port}"
 
 
+_LOCAL: dict = {}  # the app of the in-process server, when the journeys run against one
+
+
 @pytest.fixture(scope="session")
 def deployment_url(pytestconfig, inbox, database_url):
     base = pytestconfig.getoption("--base-url")
     if base:
         yield base.rstrip("/")
         return
-    _app, server, url = _serve_locally(inbox, database_url)
+    app, server, url = _serve_locally(inbox, database_url)
+    _LOCAL["app"] = app
     yield url
     server.shutdown()
+
+
+@pytest.fixture
+def billing_clock(pytestconfig, deployment_url):
+    """``run_at(instant)``: a `flask run-billing` pass as of ``instant`` against the local
+    server's database (what a deployment's scheduler does when that time comes), then the
+    mail delivery woken as the command wakes it. A deployment's clock cannot be moved, so the
+    few journeys that need a renewal to happen are not run against one."""
+    if pytestconfig.getoption("--base-url"):
+        pytest.skip("renewals need the billing clock of the local test server")
+    app = _LOCAL["app"]
+
+    def run_at(instant):
+        from portal.billing.runner import run_billing
+        from portal.db import db
+        from portal.mail import wakeup
+
+        with app.app_context(), db.connection_context():
+            result = run_billing(now=instant)
+        wakeup.wake(app)
+        return result
+
+    return run_at
 
 
 @pytest.fixture
