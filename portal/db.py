@@ -1,11 +1,12 @@
 """Database binding: one deferred Peewee database, SQLite or PostgreSQL from a URL."""
 
+import contextlib
 import itertools
 import weakref
 from contextlib import contextmanager
 from urllib.parse import unquote, urlsplit
 
-from peewee import DatabaseProxy, SqliteDatabase, fn
+from peewee import DatabaseError, DatabaseProxy, SqliteDatabase, fn
 from playhouse.pool import PooledPostgresqlDatabase
 
 db = DatabaseProxy()
@@ -93,6 +94,11 @@ def locked(query):
     return query if is_sqlite() else query.for_update()
 
 
+# PostgreSQL's "prepared statement does not exist" and "cached plan must not change result
+# type" (SQLSTATE 26000, 0A000).
+STALE_PREPARED = ("26000", "0A000")
+
+
 def _already_initialized() -> None:
     pass
 
@@ -144,6 +150,21 @@ class Compiled:
                 params[index] = value
         if is_sqlite() or "%%" in sql:
             return query, db.execute_sql(sql, params)
+        try:
+            return query, self._execute_prepared(sql, params)
+        except DatabaseError as exc:
+            # The statement is gone (DISCARD ALL, a pooler) or cannot be reused (a column's
+            # type changed): prepare it again. Inside a transaction the error has aborted it,
+            # so only a statement of its own is retried; the next request prepares anew.
+            self._prepared_on.discard(db.connection())
+            code = getattr(exc.__cause__ or exc.__context__, "pgcode", None)  # psycopg2's
+            if code not in STALE_PREPARED or db.in_transaction():
+                raise
+            with contextlib.suppress(DatabaseError):  # still there when only its plan is stale
+                db.execute_sql(f"DEALLOCATE {self._name}")
+            return query, self._execute_prepared(sql, params)
+
+    def _execute_prepared(self, sql: str, params: list):
         connection = db.connection()
         if connection not in self._prepared_on:
             numbered = iter(range(1, len(params) + 1))
@@ -155,7 +176,7 @@ class Compiled:
             db.execute_sql(f"PREPARE {self._name} AS {statement}")
             self._prepared_on.add(connection)
         arguments = f" ({', '.join(['%s'] * len(params))})" if params else ""
-        return query, db.execute_sql(f"EXECUTE {self._name}{arguments}", params)
+        return db.execute_sql(f"EXECUTE {self._name}{arguments}", params)
 
     def rows(self, **values):
         """The rows as the query would return them (model instances, joins attached)."""
