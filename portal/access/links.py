@@ -54,7 +54,7 @@ def issue_link(
     cancel each other."""
     now = now or utcnow()
     if lifetime is None:
-        revoke_unused_links(customer, now)
+        revoke_unused_links(customer, now, lifetimes.link)
     else:
         _revoke_unused_links_to(customer, destination, context, now)
     nonce = random_token(32)
@@ -86,14 +86,20 @@ def _revoke_unused_links_to(customer: Customer, destination, context, now) -> No
     ).execute()
 
 
-def revoke_unused_links(customer: Customer | None, now=None) -> None:
+def revoke_unused_links(customer: Customer | None, now=None, lifetime=None) -> None:
     """Older unused links of ``customer`` stop working (``None`` matches no row: the same
-    query for an unknown address)."""
-    LoginToken.update(revoked_at=now or utcnow()).where(
+    query for an unknown address). With ``lifetime`` (the sign-in link's), only links that
+    live no longer than that: asking for a sign-in link, which anyone knowing the address
+    can do, must not kill the button of a billing e-mail (a recovery link lives longer)."""
+    now = now or utcnow()
+    unused = (
         (LoginToken.customer == customer)
         & LoginToken.used_at.is_null()
         & LoginToken.revoked_at.is_null()
-    ).execute()
+    )
+    if lifetime is not None:
+        unused &= LoginToken.expires_at <= now + lifetime
+    LoginToken.update(revoked_at=now).where(unused).execute()
 
 
 def _canonical(token: str) -> bool:

@@ -192,7 +192,7 @@ def _exhaust(invoice: Invoice, settings: dict, now: datetime) -> str:
     action = settings["subscription_terminal_action"]
     status = None
     if invoice.subscription_id:
-        status = _subscription_action(invoice.subscription_id, action, now)
+        status = _subscription_action(invoice.subscription_id, invoice.id, action, now)
     _event(
         invoice,
         "dunning.exhausted",
@@ -206,13 +206,15 @@ def _exhaust(invoice: Invoice, settings: dict, now: datetime) -> str:
     return action
 
 
-def _subscription_action(sub_id: str, action: str, now: datetime) -> str | None:
-    """Apply ``action`` to a subscription that has not ended; its status afterwards."""
+def _subscription_action(sub_id: str, invoice_id: str, action: str, now: datetime) -> str | None:
+    """Apply ``action`` to a subscription that has not ended; its status afterwards. Only
+    while ``invoice_id`` is its latest invoice: a later renewal that was paid means the
+    subscription is paid up, whatever an older invoice's last retry did."""
     sub = Subscription.get_or_none(Subscription.id == sub_id)
     if sub is None:
         return None
     sub = lock(sub)
-    if sub.status not in ACTIONABLE or action == "past_due":
+    if sub.status not in ACTIONABLE or action == "past_due" or sub.latest_invoice_id != invoice_id:
         return sub.status
     if action == "cancel":
         from .subscriptions import cancel_subscription  # the lifecycle imports this module

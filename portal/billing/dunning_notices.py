@@ -70,6 +70,9 @@ def _send(company, customer, template, page, key, now, values: dict):
     """Queue ``template`` to ``customer``; ``page``: (recovery mode, the merchant's URL,
     destination, destination context). Returns the recovery mode used."""
     mode, url, destination, context = page
+    if OutboxMessage.select().where(OutboxMessage.dedupe_key == key).exists():
+        # Sent already: a new link would only revoke the one that e-mail carries.
+        return "custom_link" if mode == "custom_link" and url else "hosted"
     link, lifetime = _button(company, customer, mode, url, destination, context, now)
     mail.enqueue(
         company=company,

@@ -403,6 +403,27 @@ def test_each_terminal_action(failing, clock, action, sub_status, invoice_action
     assert renewals == (3 if action == "past_due" else 2)
 
 
+def test_an_older_invoices_last_retry_leaves_a_paid_up_subscription_alone(failing, clock):
+    """Retries can outlast a period: when a later renewal was paid, the failed invoice's
+    last retry applies its invoice action but never cancels the paid-up subscription."""
+    configure(
+        failing.company,
+        retry_mode="custom",
+        custom_retry_schedule=[40],
+        subscription_terminal_action="cancel",
+    )
+    invoice_id = fail_renewal(failing, clock)
+    good = PaymentMethod.get(  # her Visa pays the subscription itself from now on
+        (PaymentMethod.customer == failing.customer) & (PaymentMethod.id != failing.bad.id)
+    )
+    Subscription.update(payment_method=good.id).where(Subscription.id == failing.sub.id).execute()
+    bill(clock, MAR1)
+    assert sub_of(failing).status == "active" and sub_of(failing).latest_invoice_id != invoice_id
+    result = bill(clock, FEB1 + 40 * DAY)  # the retry charges the declining default again
+    assert result.retries["exhausted"] == 1
+    assert (sub_of(failing).status, invoice_of(invoice_id).status) == ("active", "OPEN")
+
+
 def test_paying_a_paused_subscriptions_invoice_reactivates_it(failing, merchant, clock):
     configure(
         failing.company,

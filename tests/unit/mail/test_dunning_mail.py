@@ -148,6 +148,24 @@ def test_the_hosted_link_signs_in_once_and_lands_on_the_invoice(
     assert used.status_code == 410 and "Email me a new link" in used.get_data(as_text=True)
 
 
+def test_asking_for_a_sign_in_link_leaves_the_emails_link_working(
+    mail_app, merchant, client, smtp, jo, clock
+):
+    """Anyone who knows the address can ask for a sign-in link: that must not kill the
+    button of the payment-failed e-mail (only older sign-in links stop working)."""
+    bill(mail_app, clock, FEB1)
+    path = link_in(received(smtp, 1)[0])
+    body = {"company_id": merchant.id, "email": EMAIL}
+    asked = merchant.post("/customer-portal/access/request-link", body, key=merchant.publishable)
+    assert asked.status_code == 200
+    received(smtp, 2)
+    response = press_continue(client, path)
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(
+        f"/portal/invoices/{failed_invoice(merchant, jo)['id']}"
+    )
+
+
 def test_an_expired_link_offers_a_fresh_one_to_the_same_invoice(
     mail_app, merchant, client, smtp, jo, clock
 ):
