@@ -7,18 +7,21 @@ is rendered afresh every time.
 """
 
 from markupsafe import Markup
-from wtforms.widgets import Input
+from wtforms.widgets import HiddenInput, Input
 
 MAX_REMEMBERED = 1024
 _remembered: dict[tuple, Markup] = {}
 
 
 def _blank(field) -> bool:
+    # Hidden inputs carry per-request values (the CSRF token renders with data None).
     return (
         isinstance(field.widget, Input)
+        and not isinstance(field.widget, HiddenInput)
         and not field.errors
         and not field.raw_data
         and field.data in (None, "")
+        and field._value() == ""
     )
 
 

@@ -1,15 +1,23 @@
 """Blank inputs are rendered once per process; anything with a value or an error is not."""
 
 from werkzeug.datastructures import MultiDict
-from wtforms import Form, SelectChoice, SelectField, StringField
+from wtforms import Form, HiddenField, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired
 
 from portal import form_inputs
 
 
+class _TokenField(HiddenField):
+    """Like the CSRF token field: no data, a value made per request."""
+
+    def _value(self):
+        return "per-request"
+
+
 class _Form(Form):
     name = StringField("Name", validators=[InputRequired()])
     kind = SelectField("Kind", choices=[SelectChoice("a", "A")])
+    token = _TokenField()
 
 
 def test_a_blank_input_is_rendered_once_and_reused(monkeypatch):
@@ -32,4 +40,6 @@ def test_values_errors_and_selects_are_rendered_every_time(monkeypatch):
     form = _Form()
     form.kind.choices = [SelectChoice("b", "B")]
     assert 'value="b"' in form_inputs.render_input(form.kind)
+    # Hidden inputs carry per-request values (a CSRF token renders while its data is None).
+    assert 'value="per-request"' in form_inputs.render_input(form.token)
     assert form_inputs._remembered == {}
