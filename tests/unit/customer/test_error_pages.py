@@ -12,6 +12,7 @@ its first request. Their endpoints are named ``customer.…``: Flask derives the
 the endpoint, so Flask-Login loads the portal session for them as for every customer route.
 """
 
+import re
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
@@ -205,7 +206,11 @@ def test_a_disabled_sections_404_is_in_the_shell_without_that_section(client, me
     merchant.ok("PATCH", "/customer-portal-config", {"invoice_history_enabled": False})
     html = page(client, "/portal/invoices", 404)
     assert_accessible_page(html, "We can't find that page")
-    assert "/portal/invoices" not in html
+    # No way to the list; the past-due banner still leads to the one late invoice.
+    assert 'href="/portal/invoices"' not in html
+    assert re.findall(r'href="(/portal/invoices[^"]*)"', html) == [
+        f"/portal/invoices/{signed_in.open_invoice}"
+    ]
 
 
 def test_the_refused_cross_site_post_changes_nothing(client, signed_in):

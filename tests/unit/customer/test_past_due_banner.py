@@ -39,6 +39,8 @@ def test_without_invoice_history_the_past_due_invoice_can_still_be_paid(
     assert f'href="{invoice}"' in banner and "Fix payment" in text_of(banner)
     page(client, "/portal/invoices", status=404)
     page(client, f"/portal/invoices/{signed_in.paid_invoice}", status=404)
+    detail = page(client, invoice)
+    assert 'href="/portal/invoices"' not in detail and f"{invoice}/pdf" not in detail
     response = submit(client, invoice, f"{invoice}/pay", {"method_id": signed_in.good_card["id"]})
     assert (response.status_code, response.headers["Location"]) == (303, "/portal")
     assert merchant.ok("GET", f"/invoices/{signed_in.open_invoice}")["status"] == "PAID"
