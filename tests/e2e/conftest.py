@@ -67,16 +67,21 @@ class Inbox:
             self.messages.append(parsed)
         return "250 OK"
 
-    def wait_for(self, to: str, *, after: int = 0, timeout: float = 15.0):
-        """The first message to ``to`` beyond the first ``after`` ones sent there."""
+    def wait_for(self, to: str, *, after: int = 0, timeout: float = 15.0, subject: str = ""):
+        """The first message to ``to`` (whose subject has ``subject``) beyond the first
+        ``after`` such ones: receipts and other mail to the same customer come too."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self._lock:
-                mine = [m for m in self.messages if to.lower() in str(m["To"]).lower()]
+                mine = [
+                    m
+                    for m in self.messages
+                    if to.lower() in str(m["To"]).lower() and subject in str(m["Subject"])
+                ]
             if len(mine) > after:
                 return mine[after]
             time.sleep(0.1)
-        raise AssertionError(f"no email to {to} within {timeout}s")
+        raise AssertionError(f"no email to {to} ({subject!r}) within {timeout}s")
 
     def count(self, to: str) -> int:
         with self._lock:
