@@ -49,5 +49,7 @@ def test_the_mark_costs_no_extra_query(client, merchant, signed_in):
     with count_queries() as without_mark:
         page(client, "/portal")
     assert len(with_mark) == len(without_mark)
-    key_lookups = [sql for sql in with_mark if 'FROM "api_key"' in sql]
-    assert len(key_lookups) == 1 and 'JOIN "company"' in key_lookups[0], key_lookups
+    # No statement of its own reads the keys (a standalone lookup names api_key as "t1"; in
+    # the shell statement it is a subquery, and on PostgreSQL that statement is an EXECUTE of
+    # its prepared form).
+    assert not [sql for sql in with_mark + without_mark if 'FROM "api_key" AS "t1"' in sql]
