@@ -99,6 +99,12 @@ def load(overrides: dict | None = None) -> dict:
             "PORTAL_MERCHANT_SIGNIN_RATE_LIMIT_ACCOUNT", "10 per hour"
         ),
         "PORTAL_PROXY_HOPS": _int("PORTAL_PROXY_HOPS", 0),
+        # Loopback webhook receivers (and plain http to them) for development and tests;
+        # production refuses them unless this is set to 1.
+        "PORTAL_WEBHOOKS_ALLOW_LOOPBACK": os.environ.get(
+            "PORTAL_WEBHOOKS_ALLOW_LOOPBACK", "0" if env == "production" else "1"
+        )
+        == "1",
         "MAX_CONTENT_LENGTH": 256 * 1024,
         "JSON_SORT_KEYS": False,
         # Brotli for browsers, gzip for the rest; PDFs are compressed already.

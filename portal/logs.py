@@ -11,6 +11,7 @@ SECRET_PATTERNS = (
         r"\1[redacted]",
     ),
     (re.compile(r"\b(sk|pk)_(test|live)_[A-Za-z0-9_\-]+"), r"\1_\2_[redacted]"),
+    (re.compile(r"\bwhsec_[A-Za-z0-9_\-]+"), "whsec_[redacted]"),  # webhook signing secrets
     (re.compile(r"\b\d(?:[ -]?\d){12,18}\b"), "[redacted-number]"),
 )
 

@@ -9,11 +9,12 @@ from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
+from portal.billing import wire as serializers
 from portal.billing.lookup import get_owned
 from portal.errors import NotFound, ValidationFailed
 from portal.models import Company, Coupon, utcnow
 
-from . import schemas, serializers
+from . import schemas
 from .core import ListQuery, api_route, paginate
 from .envelope import success
 from .fields import Amount, Currency, Metadata, Name

@@ -6,10 +6,12 @@ from flask import g
 from pydantic import BaseModel, Field, StringConstraints
 
 from portal.access.sessions import end_customer_sessions
-from portal.billing import billing_info
+from portal.billing import billing_info, objects
+from portal.billing import wire as serializers
 from portal.models import Customer, PaymentMethod, PreviewCustomer, Subscription, utcnow
+from portal.webhooks import notify
 
-from . import schemas, serializers
+from . import schemas
 from .core import (
     ListQuery,
     TextFilter,
@@ -95,21 +97,12 @@ def _columns(body: BaseModel, current_country: str | None = None) -> dict:
     return values
 
 
-def default_method_ids(customer_ids: list[str]) -> dict[str, str]:
-    rows = PaymentMethod.select(PaymentMethod.id, PaymentMethod.customer).where(
-        PaymentMethod.customer.in_(customer_ids),
-        PaymentMethod.is_default == True,  # noqa: E712
-    )
-    return {row.customer_id: row.id for row in rows}
+default_method_ids = objects.default_method_ids
+render_many = objects.customers
 
 
 def render(customer: Customer) -> dict:
     return render_many([customer])[0]
-
-
-def render_many(customers: list[Customer]) -> list[dict]:
-    defaults = default_method_ids([c.id for c in customers]) if customers else {}
-    return [serializers.customer(c, defaults.get(c.id)) for c in customers]
 
 
 @api_route(
@@ -123,6 +116,7 @@ def render_many(customers: list[Customer]) -> list[dict]:
 )
 def create_customer(body: CustomerCreate):
     customer = Customer.create(company=g.company, **_columns(body))
+    notify.customer(customer, "identity.created")
     return success(render(customer), message="Customer created", status=201)
 
 
@@ -176,7 +170,10 @@ def update_customer(customer_id: str, body: CustomerUpdate):
     if "email" in values and values["email"] != (customer.email or "").lower():
         # The old inbox's sessions and links must not outlive the address.
         end_customer_sessions(customer.id)
-    return success(render(Customer.get_by_id(customer.id)), message="Customer updated")
+    customer = Customer.get_by_id(customer.id)
+    if values:
+        notify.customer(customer)
+    return success(render(customer), message="Customer updated")
 
 
 @api_route(

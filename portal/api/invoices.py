@@ -4,23 +4,22 @@ subscriptions, never through this API."""
 
 from typing import Annotated
 
-from flask import current_app, g
+from flask import g
 from pydantic import AfterValidator, Field
 
+from portal.billing import objects
 from portal.billing.invoices import (
     STATUSES,
     collect_now,
     display_status,
-    lines_by_invoice,
     status_condition,
     void_invoice,
 )
 from portal.documents import invoice_data
 from portal.errors import PaymentDeclined
 from portal.models import Invoice
-from portal.portal_settings.tenancy import origin_for
 
-from . import schemas, serializers
+from . import schemas
 from .core import ListQuery, TextFilter, api_route, owned, paginate
 from .envelope import error, success
 from .fields import Id
@@ -91,16 +90,7 @@ class InvoicePdf(schemas.Shape):
     hosted_invoice_url: str
 
 
-def render_many(invoices: list[Invoice]) -> list[dict]:
-    """Wire dicts for a page of invoices: one query fetches every line of the page."""
-    lines = lines_by_invoice([inv.id for inv in invoices])
-    origins = {company: _origin(company) for company in {inv.company_id for inv in invoices}}
-    return [serializers.invoice(inv, lines[inv.id], origins[inv.company_id]) for inv in invoices]
-
-
-def _origin(company_id: str) -> str:
-    """The company's verified portal domain when it chose one: links use it everywhere."""
-    return origin_for(company_id, current_app.config["PORTAL_BASE_URL"])
+render_many = objects.invoices
 
 
 def render(invoice: Invoice) -> dict:

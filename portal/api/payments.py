@@ -11,11 +11,12 @@ from typing import Annotated, Literal
 from flask import g
 from pydantic import AfterValidator, Field, StringConstraints, ValidationInfo, field_validator
 
+from portal.billing import wire as serializers
 from portal.billing.instruments import add_instrument, update_instrument
 from portal.billing.lookup import get_referenced
 from portal.models import Customer, PaymentMethod
 
-from . import schemas, serializers
+from . import schemas
 from .core import api_route, owned
 from .envelope import success
 from .fields import GatewayToken, Id, Name

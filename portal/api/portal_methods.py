@@ -5,10 +5,11 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from portal.billing import billing_info, instruments
+from portal.billing import wire as serializers
 from portal.errors import ValidationFailed
 from portal.models import PaymentMethod
 
-from . import schemas, serializers
+from . import schemas
 from .core import api_route, single_page
 from .customers import render as render_customer
 from .envelope import success

@@ -6,11 +6,12 @@ from flask import g
 from pydantic import Field, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
+from portal.billing import wire as serializers
 from portal.billing.lookup import get_referenced
 from portal.errors import ValidationFailed
 from portal.models import Company, Price, Product, utcnow
 
-from . import schemas, serializers
+from . import schemas
 from .core import ListQuery, api_route, owned, paginate
 from .envelope import success
 from .fields import Amount, Currency, Id, Metadata, ShortText

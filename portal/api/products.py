@@ -3,10 +3,11 @@
 from flask import g
 from pydantic import field_validator
 
+from portal.billing import wire as serializers
 from portal.errors import ValidationFailed
 from portal.models import Price, Product
 
-from . import schemas, serializers
+from . import schemas
 from .core import ListQuery, api_route, owned, paginate
 from .envelope import success
 from .fields import Id, LongText, Metadata, Name

@@ -6,6 +6,7 @@ from typing import Literal
 
 from flask import g
 
+from portal.billing import objects
 from portal.billing.changes import preview_change, update_subscription
 from portal.billing.lookup import get_referenced
 from portal.billing.proration import ChangePlan
@@ -17,11 +18,10 @@ from portal.billing.subscriptions import (
 )
 from portal.digits import whole_number
 from portal.errors import ValidationFailed
-from portal.models import Coupon, Customer, Discount, PaymentMethod, Price, Subscription, utcnow
-from portal.models import SubscriptionItem as Item
+from portal.models import Coupon, Customer, PaymentMethod, Price, Subscription
 from portal.timefmt import iso
 
-from . import schemas, serializers
+from . import schemas
 from .core import ListQuery, api_route, owned, paginate
 from .envelope import success
 from .fields import Id
@@ -45,25 +45,7 @@ class SubscriptionListQuery(ListQuery):
     identity_id: Id | None = None
 
 
-def render_many(subscriptions: list[Subscription]) -> list[dict]:
-    """Serialize a list with one query for all items and one for all active discounts."""
-    ids = [s.id for s in subscriptions]
-    items: dict[str, list] = {sid: [] for sid in ids}
-    discounts: dict[str, dict] = {}
-    if ids:
-        for item in (
-            Item.select().where(Item.subscription.in_(ids)).order_by(Item.created_at, Item.id)
-        ):
-            items[item.subscription_id].append(item)
-        now = utcnow()
-        active = Discount.select().where(
-            Discount.subscription.in_(ids)
-            & Discount.ended_at.is_null()
-            & (Discount.end.is_null() | (Discount.end > now))
-        )
-        for discount in active.order_by(Discount.start, Discount.id):
-            discounts[discount.subscription_id] = serializers.discount(discount)  # latest wins
-    return [serializers.subscription(s, items[s.id], discounts.get(s.id)) for s in subscriptions]
+render_many = objects.subscriptions
 
 
 def render(subscription: Subscription) -> dict:

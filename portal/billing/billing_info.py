@@ -21,6 +21,7 @@ from portal.mail import outbox
 from portal.models import Customer, EmailChange, utcnow
 from portal.security import random_token, sha256_hex
 from portal.timefmt import duration
+from portal.webhooks import notify
 
 EMAIL_RE = re.compile(email_address.PATTERN)
 PHONE_RE = re.compile(r"^[0-9+().\-\s]{5,40}$")
@@ -174,6 +175,7 @@ def update(customer: Customer, changes: dict, expected_version: int | None = Non
             Customer.update(**values, version=Customer.version + 1, updated_at=utcnow()).where(
                 Customer.id == customer.id
             ).execute()
+            notify.customer(Customer.get_by_id(customer.id))
     return Customer.get_by_id(customer.id)
 
 
@@ -245,4 +247,6 @@ def confirm_email_change(row: EmailChange) -> Customer | None:
     ).execute()
     # Whoever held the old inbox may hold a session or a link: they all end here.
     end_customer_sessions(row.customer_id, now)
-    return Customer.get_by_id(row.customer_id)
+    customer = Customer.get_by_id(row.customer_id)
+    notify.customer(customer)
+    return customer

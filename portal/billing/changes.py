@@ -15,6 +15,7 @@ from portal.models import (
     SubscriptionItem,
     utcnow,
 )
+from portal.webhooks import notify
 
 from . import credit
 from .invoices import LineSpec, create_invoice, line_rows
@@ -216,4 +217,7 @@ def update_subscription(
         if require_payment and (charge is None or charge.status != "succeeded"):
             why = charge.failure_message if charge else "There is no payment method to charge."
             raise PaymentDeclined(f"{why} Nothing was changed.")
-    return Subscription.get_by_id(sub.id)
+    sub = Subscription.get_by_id(sub.id)
+    if changed:
+        notify.subscription(sub)
+    return sub

@@ -17,6 +17,7 @@ from portal.access.activity import record_event
 from portal.db import locked, write_transaction
 from portal.models import Charge, DunningAttempt, Invoice, PaymentMethod, Subscription, utcnow
 from portal.timefmt import iso
+from portal.webhooks import notify
 
 from . import dunning_notices as notices
 from . import invoices
@@ -186,9 +187,11 @@ def _exhaust(invoice: Invoice, settings: dict, now: datetime) -> str:
     subscription action (what the last e-mail tells the customer)."""
     invoice_action = settings["invoice_terminal_action"]
     if invoice_action == "uncollectible":
-        Invoice.update(status="UNCOLLECTIBLE", updated_at=now, version=Invoice.version + 1).where(
-            (Invoice.id == invoice.id) & (Invoice.status == "OPEN")
-        ).execute()
+        marked = Invoice.update(
+            status="UNCOLLECTIBLE", updated_at=now, version=Invoice.version + 1
+        ).where((Invoice.id == invoice.id) & (Invoice.status == "OPEN"))
+        if marked.execute():
+            notify.invoice(invoice, "invoice.marked_uncollectible")
     action = settings["subscription_terminal_action"]
     status = None
     if invoice.subscription_id:
@@ -223,6 +226,7 @@ def _subscription_action(sub_id: str, invoice_id: str, action: str, now: datetim
     sub.status = {"unpaid": "unpaid", "pause": "paused"}[action]
     sub.version += 1
     sub.save()
+    notify.subscription(sub, "subscription.paused" if action == "pause" else "subscription.updated")
     return sub.status
 
 
@@ -261,6 +265,7 @@ def invoice_paid(invoice_id: str) -> None:
     )
     if resumed:
         _event(invoice, "dunning.subscription_reactivated", {"from": "paused"})
+        notify.subscription(Subscription.get_by_id(invoice.subscription_id), "subscription.resumed")
 
 
 if invoice_paid not in invoices.PAID_HOOKS:

@@ -3,6 +3,7 @@
 from portal.db import locked
 from portal.errors import Conflict, ValidationFailed
 from portal.models import Customer, PaymentMethod, Subscription, utcnow
+from portal.webhooks import notify
 
 from .gateway import GatewayError, get_gateway
 
@@ -41,7 +42,7 @@ def add_instrument(
         message = ALREADY_SAVED.get(instrument.type, "This payment method is already saved.")
         raise ValidationFailed.field("tokenId", message)
     has_default = _has_default(customer.id)
-    return PaymentMethod.create(
+    method = PaymentMethod.create(
         company=customer.company_id,
         customer=customer,
         type=instrument.type,
@@ -58,6 +59,8 @@ def add_instrument(
         fingerprint=instrument.fingerprint,
         is_default=not has_default,
     )
+    notify.instrument(method, "payment_instrument.created")
+    return method
 
 
 def _already_saved(customer: Customer, fingerprint: str) -> bool:
@@ -95,7 +98,9 @@ def make_default(method: PaymentMethod) -> PaymentMethod:
     Subscription.update(payment_method=method).where(
         (Subscription.customer == method.customer_id) & (Subscription.status != "canceled")
     ).execute()
-    return PaymentMethod.get_by_id(method.id)
+    method = PaymentMethod.get_by_id(method.id)
+    notify.instrument(method)
+    return method
 
 
 def _needed_by_live_subscription(method: PaymentMethod) -> bool:
@@ -140,10 +145,12 @@ def set_enabled(method: PaymentMethod, enabled: bool) -> PaymentMethod:
         PaymentMethod.update(enabled=False, is_default=False).where(
             PaymentMethod.id == method.id
         ).execute()
+        notify.instrument(method, "payment_instrument.disabled")
     elif enabled and not method.enabled:
         PaymentMethod.update(enabled=True).where(PaymentMethod.id == method.id).execute()
         if not _has_default(method.customer_id):
             return make_default(PaymentMethod.get_by_id(method.id))
+        notify.instrument(method)
     return PaymentMethod.get_by_id(method.id)
 
 
@@ -157,6 +164,7 @@ def remove(method: PaymentMethod) -> None:
     Subscription.update(payment_method=None).where(
         Subscription.payment_method == method.id
     ).execute()
+    notify.instrument(method, "payment_instrument.disabled")
     method.delete_instance()
 
 
@@ -170,4 +178,5 @@ def update_instrument(method: PaymentMethod, changes: dict) -> PaymentMethod:
         method = make_default(method)
     if changes:
         PaymentMethod.update(updated_at=utcnow()).where(PaymentMethod.id == method.id).execute()
+        notify.instrument(method)
     return PaymentMethod.get_by_id(method.id)

@@ -15,6 +15,7 @@ from portal.models import (
     new_id,
     utcnow,
 )
+from portal.webhooks import notify
 
 from . import credit
 from .gateway import get_gateway
@@ -165,6 +166,8 @@ def create_invoice(
     credit.spend(invoice, from_customer, now)
     if subscription is not None:
         subscription.latest_invoice_id = invoice.id
+    notify.invoice(invoice, "invoice.created")
+    notify.invoice(invoice, "invoice.paid" if invoice.status == "PAID" else "invoice.finalized")
     return invoice
 
 
@@ -214,6 +217,7 @@ def pay_invoice(
     Invoice.update(**changes).where(Invoice.id == invoice.id).execute()
     if invoice.subscription_id:
         _sync_subscription_status(invoice, result.succeeded)
+    notify.invoice(invoice, "invoice.paid" if result.succeeded else "invoice.payment_failed")
     if result.succeeded:
         for hook in PAID_HOOKS:
             hook(invoice.id)
@@ -267,6 +271,7 @@ def _sync_subscription_status(invoice: Invoice, paid: bool) -> None:
         return
     sub.version += 1
     sub.save()
+    notify.subscription(sub)
 
 
 def void_invoice(invoice: Invoice) -> Invoice:
@@ -278,4 +283,5 @@ def void_invoice(invoice: Invoice) -> Invoice:
     invoice.status = "VOID"
     invoice.version += 1
     invoice.save()
+    notify.invoice(invoice, "invoice.voided")
     return invoice

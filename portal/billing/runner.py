@@ -11,6 +11,7 @@ from datetime import datetime
 
 from portal.db import write_transaction
 from portal.models import Discount, Subscription, utcnow
+from portal.webhooks import notify
 
 from . import dunning, dunning_notices
 from .subscription_items import LIVE_STATUSES, lock
@@ -69,7 +70,7 @@ def run_billing(now: datetime | None = None, batch: int = 500) -> BillingRun:
     result = BillingRun()
     for sub_id in due_subscription_ids(now, batch):
         try:
-            with write_transaction():
+            with notify.scope(), write_transaction():  # one event per subscription
                 # Read under the lock: a parallel runner that renewed it first must make this
                 # one report "nothing to do", not a second renewal.
                 before = lock(Subscription(id=sub_id))
@@ -84,7 +85,8 @@ def run_billing(now: datetime | None = None, batch: int = 500) -> BillingRun:
             result.past_due += after.status == "past_due"
     for attempt_id in dunning.due_attempt_ids(now, batch):
         try:
-            result.retries[dunning.run_attempt(attempt_id, now)] += 1
+            with notify.scope():
+                result.retries[dunning.run_attempt(attempt_id, now)] += 1
         except Exception as exc:  # nor one bad retry
             result.errors.append(f"retry {attempt_id}: {exc}")
     try:

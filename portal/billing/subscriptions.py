@@ -17,6 +17,7 @@ from portal.models import (
     SubscriptionItem,
     utcnow,
 )
+from portal.webhooks import notify
 
 from . import credit, dunning
 from .invoices import LineSpec, create_invoice, pay_invoice
@@ -111,7 +112,7 @@ def create_subscription(
     sub.save()
     if invoice.status == "OPEN" and method is not None:
         pay_invoice(invoice, method, now)
-    return Subscription.get_by_id(sub.id)
+    return notify.subscription(Subscription.get_by_id(sub.id), "subscription.created")
 
 
 def _final_invoice(sub: Subscription, extra: list[LineSpec], now: datetime) -> Invoice | None:
@@ -179,10 +180,11 @@ def cancel_subscription(
         sub.cancel_at_period_end = True
         sub.version += 1
         sub.save()
+        notify.subscription(sub)
         return sub
     unused = unused_time_credit(sub, now) if prorate else []
     _end(sub, now, unused, now, refund)
-    return Subscription.get_by_id(sub.id)
+    return notify.subscription(Subscription.get_by_id(sub.id), "subscription.deleted")
 
 
 def _period_invoice(sub: Subscription) -> Invoice | None:
@@ -235,6 +237,7 @@ def resume_subscription(sub: Subscription, now: datetime | None = None) -> Subsc
     sub.cancellation_reason = sub.cancellation_comment = None
     sub.version += 1
     sub.save()
+    notify.subscription(sub)
     return sub
 
 
@@ -289,4 +292,6 @@ def renew_subscription(sub: Subscription, now: datetime | None = None) -> Subscr
         else:
             break
         sub = Subscription.get_by_id(sub.id)
+        ended = sub.status not in LIVE_STATUSES
+        notify.subscription(sub, "subscription.deleted" if ended else "subscription.updated")
     return sub

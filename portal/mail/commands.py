@@ -1,4 +1,5 @@
-"""``flask deliver-mail``: the worker that sends whatever the outbox has due.
+"""``flask deliver-mail``: the worker that sends whatever the outbox has due, and with
+``--loop`` the merchants' webhooks too (from a thread of its own).
 
 With ``--loop`` it runs until Ctrl-C: a pass, then a sleep until a request wakes it
 (``wakeup.listen``: NOTIFY on PostgreSQL, a datagram socket on SQLite) or ``--interval``
@@ -10,6 +11,7 @@ from flask import Flask, current_app
 from peewee import DatabaseError
 
 from portal.db import db
+from portal.webhooks import delivery as webhook_delivery
 
 from . import wakeup
 from .delivery import BATCH, deliver_due, worker_name
@@ -43,17 +45,22 @@ def register_commands(app: Flask) -> None:
 def _run_once(worker_id: str) -> None:
     with db.connection_context():
         sent = deliver_due(worker_id)
-    click.echo(f"Sent {sent} message(s).")
+        hooks = webhook_delivery.deliver_due(worker_id)
+    click.echo(f"Sent {sent} message(s) and made {hooks} webhook attempt(s).")
 
 
 def _run_loop(worker_id: str, interval: float) -> None:
     # Listening starts before the first pass, so mail committed after that pass wakes us.
+    app = current_app._get_current_object()
     with wakeup.listen(current_app.config) as listener:
         sent = _pass(worker_id)
-        click.echo(f"Delivering mail, {listener.description} and every {interval:g}s.")
+        webhook_delivery.poke_thread(app)
+        click.echo(f"Delivering mail and webhooks, {listener.description} and every {interval:g}s.")
         while True:
             if sent < BATCH:  # a full batch: there may be more due at once
                 listener.wait(interval)
+            # Webhooks go out from their own thread: an endpoint that hangs delays no mail.
+            webhook_delivery.poke_thread(app)
             sent = _pass(worker_id)
 
 

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask import Flask, current_app
 
+from portal import background
 from portal.db import db, write_transaction
 from portal.models import Company, OutboxMessage, utcnow
 
@@ -48,68 +49,36 @@ def deliver_pass(app: Flask, worker_id: str) -> int:
         return deliver_due(worker_id)
 
 
-class DeliveryThread(threading.Thread):
-    """The loop of ``flask deliver-mail --loop`` inside the serving process: a pass, then a
-    wait until a request wakes it or the poll interval passes (so due retries go out too)."""
-
-    def __init__(self, app: Flask):
-        super().__init__(name=THREAD_NAME, daemon=True)  # never keeps the process alive
-        self.app, self.pid = app, os.getpid()
-        self.woken, self.stopping = threading.Event(), False
-
-    def run(self) -> None:
-        worker_id = worker_name("thread")
-        while not self.stopping:
-            app, sent = self.app, 0  # the app that woke it last: its config says where mail goes
-            try:
-                sent = deliver_pass(app, worker_id)
-            except MailNotConfigured as exc:
-                log.warning("%s", exc)
-            except Exception:  # a thread has nobody to raise to: log, wait, try again
-                log.exception("mail delivery failed; the delivery thread tries again")
-            if sent < BATCH:
-                self.woken.wait(app.config.get("PORTAL_MAIL_POLL_INTERVAL", 5.0))
-            self.woken.clear()  # before the next pass, which sees everything committed so far
-
-
-_thread: DeliveryThread | None = None
-_thread_lock = threading.Lock()
+def _mail_pass(app: Flask, worker_id: str) -> int:
+    try:
+        return deliver_pass(app, worker_id)
+    except MailNotConfigured as exc:
+        log.warning("%s", exc)
+        return 0
 
 
 def poke_thread(app: Flask) -> bool:
     """Wake this process's delivery thread, starting it on first use; False when mail cannot
     leave this server (no SMTP configured), as then there is nothing for it to do."""
-    global _thread
     try:
         transport_for(app)
     except MailNotConfigured as exc:
         log.warning("%s", exc)
         return False
-    with _thread_lock:
-        thread = _thread
-        if thread is None or not thread.is_alive() or thread.pid != os.getpid():
-            thread = _thread = DeliveryThread(app)
-            thread.start()
-        thread.app = app
-    thread.woken.set()
+    background.poke(
+        app, THREAD_NAME, _mail_pass, batch=BATCH, worker_id=lambda: worker_name("thread")
+    )
     return True
 
 
-def delivery_thread() -> DeliveryThread | None:
+def delivery_thread():
     """This process's running delivery thread, if one was started."""
-    thread = _thread
-    return thread if thread is not None and thread.is_alive() else None
+    return background.running(THREAD_NAME)
 
 
 def stop_thread(timeout: float = 30.0) -> None:
     """Stop the delivery thread after its current pass (tests, and anyone who asks)."""
-    global _thread
-    with _thread_lock:
-        thread, _thread = _thread, None
-    if thread is not None:
-        thread.stopping = True
-        thread.woken.set()
-        thread.join(timeout)
+    background.stop(THREAD_NAME, timeout)
 
 
 def _deliver(ids: list[str], worker_id: str, clock, send) -> int:

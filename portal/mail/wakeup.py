@@ -39,15 +39,17 @@ SOCKET_KEY = "PORTAL_MAIL_WAKEUP_SOCKET"
 _MAX_SOCKET_PATH = 100  # AF_UNIX paths stop at 107 bytes
 
 
-def wake(app: Flask) -> str | None:
+def wake(app: Flask, *, poke=poke_thread, switch="PORTAL_MAIL_IMMEDIATE") -> str | None:
     """Tell whoever delivers this app's mail that some is due; which way was used, or None.
+    The webhook delivery is woken the same way, with its own ``poke`` and ``switch``: the
+    ``deliver-mail`` worker delivers both.
 
     Never raises and never waits on anyone: the request that calls it is done already."""
-    if not app.config.get("PORTAL_MAIL_IMMEDIATE", True):
+    if not app.config.get(switch, True):
         return None
     try:
         if app.config.get("PORTAL_MAIL_DELIVERY", "thread") == "thread":
-            return "thread" if poke_thread(app) else None
+            return "thread" if poke(app) is not False else None
         if is_sqlite():
             path = socket_path(app.config)
             if path is None:

@@ -37,6 +37,7 @@ from .merchant import (
     PortalConfig,
 )
 from .merchant_access import BrandLogo, MerchantInvite, MerchantSession, PreviewCustomer
+from .webhooks import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 MODELS = [
     Company,
@@ -72,6 +73,9 @@ MODELS = [
     MerchantInvite,
     PreviewCustomer,
     BrandLogo,
+    WebhookEndpoint,
+    WebhookEvent,
+    WebhookDelivery,
 ]
 
 __all__ = [m.__name__ for m in MODELS] + ["BaseModel", "JSONField", "MODELS", "new_id", "utcnow"]

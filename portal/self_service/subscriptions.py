@@ -38,6 +38,7 @@ from portal.models import (
     Subscription,
     utcnow,
 )
+from portal.webhooks import notify
 
 MAX_PORTAL_QUANTITY = min(MAX_QUANTITY, 1000)
 
@@ -200,6 +201,8 @@ def accept_retention(
     apply_coupon(sub, coupon, now or utcnow())
     sub.version += 1
     sub.save()
+    portal = {"action": "retention_offer_accepted", "retention_outcome": "accepted"}
+    notify.subscription(sub, portal={**portal, "coupon_id": coupon.id})
     return sub
 
 
@@ -251,6 +254,7 @@ def cancel(sub, settings, reason=None, comment=None, now=None) -> tuple[Subscrip
     at_period_end = settings["cancellation_mode"] == "end_of_period"
     if sub.cancel_at_period_end and at_period_end:
         return sub, False  # already scheduled: a second confirm changes nothing
+    offered = retention_offer(sub, settings, now) is not None
     ended = cancel_subscription(
         sub,
         at_period_end=at_period_end,
@@ -260,10 +264,16 @@ def cancel(sub, settings, reason=None, comment=None, now=None) -> tuple[Subscrip
         comment=(comment or None),
         now=now,
     )
+    portal = {"action": "canceled", "cancellation_reason": reason, "comment": comment or None}
+    portal["retention_outcome"] = "declined" if offered else "not_offered"
+    kind = "subscription.updated" if at_period_end else "subscription.deleted"
+    notify.subscription(ended, kind, portal=portal)
     return ended, True
 
 
 def keep(sub: Subscription, settings: dict) -> Subscription:
     """Undo a scheduled cancellation ('keep my subscription')."""
     require_changeable(sub, settings)
-    return resume_subscription(sub)
+    sub = resume_subscription(sub)
+    notify.subscription(sub, portal={"action": "cancellation_undone"})
+    return sub

@@ -17,6 +17,7 @@ from support import JAN1
 
 from portal.db import db
 from portal.mail import delivery
+from portal.webhooks import delivery as webhook_delivery
 
 
 @pytest.fixture
@@ -31,6 +32,7 @@ def _mail_delivery_thread_stops_with_its_test():
     mail with this test's settings."""
     yield
     delivery.stop_thread()
+    webhook_delivery.stop_thread()
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""Merchant webhooks: endpoints, events written with the change, signed delivery."""
