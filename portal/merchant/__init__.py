@@ -48,4 +48,5 @@ from . import (  # noqa: E402,F401  (importing registers the routes)
     key_views,
     settings_views,
     team_views,
+    webhook_views,
 )

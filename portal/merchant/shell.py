@@ -15,6 +15,7 @@ NAV = (
     ("merchant.branding_page", "Branding"),
     ("merchant.domains_page", "Custom domains"),
     ("merchant.keys", "API keys"),
+    ("merchant.webhooks", "Webhooks"),
     ("merchant.activity", "Activity"),
     ("merchant.team", "Team"),
 )

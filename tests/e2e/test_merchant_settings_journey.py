@@ -221,6 +221,7 @@ MERCHANT_PAGES = {
     "Branding": "Branding",
     "Custom domains": "Custom domains",
     "API keys": "API keys",
+    "Webhooks": "Webhooks",
     "Activity": "Activity",
     "Team": "Team",
 }

@@ -127,7 +127,7 @@ def test_a_merchant_session_is_no_api_credential(owner):
 # --- CSRF on every merchant POST -----------------------------------------------------------
 
 PARAMS = {"name": "portal_header", "key_id": "x", "domain_id": "x", "invite_id": "x", "token": "x",
-          "user_id": "x"}  # fmt: skip
+          "user_id": "x", "endpoint_id": "x", "delivery_id": "x"}  # fmt: skip
 
 
 def merchant_posts(app):
@@ -145,7 +145,9 @@ def test_the_inventory_of_merchant_posts_is_known(app):
         "/merchant/branding/logo/remove", "/merchant/domains", "/merchant/domains/x/verify",
         "/merchant/domains/x/use", "/merchant/domains/x/remove", "/merchant/keys",
         "/merchant/keys/x/revoke", "/merchant/team/invite", "/merchant/team/invites/x/revoke",
-        "/merchant/team/members/x/remove",
+        "/merchant/team/members/x/remove", "/merchant/webhooks", "/merchant/webhooks/x",
+        "/merchant/webhooks/x/status", "/merchant/webhooks/x/delete", "/merchant/webhooks/x/roll",
+        "/merchant/webhooks/x/test", "/merchant/webhooks/deliveries/x/resend",
     ])  # fmt: skip
 
 
