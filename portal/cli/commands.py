@@ -82,19 +82,29 @@ def register_commands(app: Flask) -> None:
         from portal.billing.runner import run_billing
         from portal.mail import wakeup
         from portal.mail.outbox import QUEUED
+        from portal.webhooks import delivery as webhooks
+        from portal.webhooks.events import QUEUED as QUEUED_WEBHOOKS
 
         while True:
-            token = QUEUED.set([])
+            token, hooks_token = QUEUED.set([]), QUEUED_WEBHOOKS.set([])
             try:
                 with db.connection_context():
                     result = run_billing()
-                queued = QUEUED.get()
+                queued, hooks = QUEUED.get(), QUEUED_WEBHOOKS.get()
             finally:
                 QUEUED.reset(token)
-            # Wake the worker for the e-mails of this pass; a delivery thread only with
-            # --loop, as this process ends right after a single pass.
-            if queued and (loop or app.config["PORTAL_MAIL_DELIVERY"] == "worker"):
+                QUEUED_WEBHOOKS.reset(hooks_token)
+            # Wake the worker for the e-mails and webhooks of this pass; a delivery thread
+            # only with --loop, as this process ends right after a single pass (which then
+            # delivers its webhooks itself: no serving process may be polling for them).
+            background = loop or app.config["PORTAL_MAIL_DELIVERY"] == "worker"
+            if queued and background:
                 wakeup.wake(app)
+            if hooks and background:
+                webhooks.wake(app)
+            elif hooks:
+                with db.connection_context():
+                    webhooks.deliver_due(webhooks.worker_name("cli"))
             click.echo(result.summary())
             for line in result.errors:
                 click.echo(f"  error: {line}", err=True)

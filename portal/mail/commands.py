@@ -46,12 +46,14 @@ def _run_once(worker_id: str) -> None:
     with db.connection_context():
         sent = deliver_due(worker_id)
         hooks = webhook_delivery.deliver_due(worker_id)
-    click.echo(f"Sent {sent} message(s) and made {hooks} webhook attempt(s).")
+    click.echo(f"Sent {sent} message(s).")
+    click.echo(f"Made {hooks} webhook delivery attempt(s).")
 
 
 def _run_loop(worker_id: str, interval: float) -> None:
     # Listening starts before the first pass, so mail committed after that pass wakes us.
     app = current_app._get_current_object()
+    app.config["PORTAL_MAIL_POLL_INTERVAL"] = interval  # the webhook thread polls as often
     with wakeup.listen(current_app.config) as listener:
         sent = _pass(worker_id)
         webhook_delivery.poke_thread(app)

@@ -146,3 +146,14 @@ def test_a_renewal_sends_one_update_and_its_paid_invoice(app, shop, hooks, clock
         "subscription.updated",
     ]
     assert events[-1]["data"]["current_period_start"] == "2026-02-01T00:00:00.000Z"
+
+
+def test_a_single_run_billing_pass_delivers_its_events_before_it_exits(app, shop, hooks, clock):
+    hooks.received()
+    clock.move_to(datetime(2026, 2, 1, 0, 0, 1))
+    result = app.test_cli_runner().invoke(args=["run-billing"])
+    assert result.exit_code == 0, result.output
+    # No serving process may be polling: the command itself sent what it queued.
+    assert hooks.types() == ["invoice.created", "invoice.finalized", "invoice.paid"] + [
+        "subscription.updated"
+    ]
