@@ -57,6 +57,8 @@ def app(database_url):
             # Makes the test client send Host: portal.test (it does not restrict routing).
             "SERVER_NAME": "portal.test",
             "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+            # Webhooks wait for the test to deliver them (tests of the wake-up turn it on).
+            "PORTAL_WEBHOOKS_IMMEDIATE": False,
         }
     )
     _ensure_schema(database_url)

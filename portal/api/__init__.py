@@ -17,6 +17,7 @@ from . import (  # noqa: F401  (importing registers the routes)
     prices,
     products,
     subscriptions,
+    webhooks,
 )
 from .core import bp
 

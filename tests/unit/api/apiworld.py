@@ -30,6 +30,8 @@ PARAM_KINDS = {
     "subscription_item_id": "item",
     "invoice_id": "invoice",
     "discount_id": "discount",
+    "endpoint_id": "webhook_endpoint",
+    "delivery_id": "webhook_delivery",
 }
 CUSTOMER = {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com"}
 PRODUCT = {"name": "Pro plan"}
@@ -81,6 +83,7 @@ def subscription_body(ids: dict) -> dict:
 # A body each route accepts (given the world's ids); routes not listed take ``{}``.
 VALID_BODIES = {
     ("POST", "/customer"): lambda ids: dict(CUSTOMER),
+    ("POST", "/webhooks"): lambda ids: {"url": "https://hooks.example/in"},
     ("POST", "/products"): lambda ids: dict(PRODUCT),
     ("POST", "/product-prices"): price_body,
     ("POST", "/coupons"): lambda ids: dict(COUPON),
@@ -172,6 +175,10 @@ class World:
             self.ids["invoice"] = sub["latest_invoice_id"]
         if sub.get("discount"):
             self.ids["discount"] = sub["discount"]["id"]
+        if has_route("POST", "/webhooks"):
+            self._create("webhook_endpoint", "/webhooks")
+            test = f"/webhooks/{self.ids['webhook_endpoint']}/test"
+            self.ids["webhook_delivery"] = self.merchant.ok("POST", test)["id"]
 
     def _subscription_without_api(self) -> dict:
         """Until POST /subscriptions exists: the same domain function its view calls."""
