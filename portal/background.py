@@ -19,6 +19,7 @@ class PassThread(threading.Thread):
         super().__init__(name=name, daemon=True)  # never keeps the process alive
         self.app, self.pid, self.run_pass, self.batch = app, os.getpid(), run_pass, batch
         self.worker_id = worker_id
+        self.label = name.removeprefix("portal-").replace("-", " ")  # "mail delivery"
         self.woken, self.stopping = threading.Event(), False
 
     def run(self) -> None:
@@ -27,7 +28,7 @@ class PassThread(threading.Thread):
             try:
                 done = self.run_pass(app, self.worker_id)
             except Exception:  # a thread has nobody to raise to: log, wait, try again
-                log.exception("%s failed; it tries again", self.name)
+                log.exception("%s failed; the delivery thread tries again", self.label)
             if done < self.batch:
                 self.woken.wait(app.config.get("PORTAL_MAIL_POLL_INTERVAL", 5.0))
             self.woken.clear()  # before the next pass, which sees everything committed so far
