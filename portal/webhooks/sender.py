@@ -1,9 +1,11 @@
 """One HTTP POST of a delivery: to an address checked just before connecting, within a
 total deadline, redirects not followed (a 3xx is an answer like any other non-2xx)."""
 
+import contextlib
 import http.client
 import socket
 import ssl
+import threading
 import time
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -27,6 +29,10 @@ def post(url: str, body: bytes, headers: dict, *, allow_loopback: bool, timeout=
     address = safe_addresses(parts.hostname, port, allow_loopback=allow_loopback)[0]
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     conn = _Pinned(address, parts.hostname, port, secure, timeout)
+    # The socket timeout is per read: a receiver dripping its headers would never hit it.
+    watchdog = threading.Timer(timeout, conn.abort)
+    watchdog.daemon = True
+    watchdog.start()
     try:
         conn.request("POST", path, body=body, headers={**headers, "Host": parts.netloc})
         response = conn.getresponse()
@@ -37,6 +43,7 @@ def post(url: str, body: bytes, headers: dict, *, allow_loopback: bool, timeout=
             raise DeliveryError(f"No answer within {timeout:g} s") from None
         raise DeliveryError(f"{type(exc).__name__}: {exc}") from None
     finally:
+        watchdog.cancel()
         conn.close()
 
 
@@ -65,6 +72,12 @@ class _Pinned(http.client.HTTPConnection):
         super().connect()
         if self.secure:
             self.sock = _tls_context().wrap_socket(self.sock, server_hostname=self.hostname)
+
+    def abort(self):
+        """At the deadline: end a blocked read (it then fails as "No answer within …")."""
+        if self.sock is not None:
+            with contextlib.suppress(OSError):
+                self.sock.shutdown(socket.SHUT_RDWR)
 
 
 @lru_cache(maxsize=1)
