@@ -87,7 +87,15 @@ def _serve(endpoint_id: str, worker_id: str, clock) -> int:
         if head is None or not _claim(head.id, worker_id, clock()):
             return attempts
         attempts += 1
-        if not _attempt(head.id, worker_id, clock()):
+        try:
+            delivered = _attempt(head.id, worker_id, clock())
+        except Exception as exc:  # recorded like a failed attempt: it never blocks the queue
+            log.exception("webhook delivery %s failed unexpectedly", head.id)
+            claimed = WebhookDelivery.get_or_none(WebhookDelivery.id == head.id)
+            if claimed is None:  # its endpoint was deleted meanwhile
+                return attempts
+            delivered = _record(claimed, worker_id, clock(), error=type(exc).__name__)
+        if not delivered:
             return attempts
     return attempts
 

@@ -68,7 +68,7 @@ def update_endpoint(endpoint: WebhookEndpoint, changes: dict) -> WebhookEndpoint
     """Change the given fields only: url, events, description, status."""
     if "url" in changes:
         endpoint.url = check_url(changes["url"])
-    if "events" in changes:
+    if changes.get("events") is not None:  # null is "leave as is", never "every event"
         endpoint.events = check_events(changes["events"])
     if "description" in changes:
         endpoint.description = changes["description"] or None

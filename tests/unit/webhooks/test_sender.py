@@ -37,3 +37,40 @@ def test_an_answer_dripped_slower_than_the_deadline_ends_at_the_deadline(drippin
     with pytest.raises(sender.DeliveryError, match="No answer within 1 s"):
         sender.post(dripping_receiver, b"{}", {}, allow_loopback=True, timeout=1.0)
     assert time.monotonic() - started < 2.5  # the drip alone would take 6 s
+
+
+def test_an_unexpected_error_is_recorded_and_retried_and_never_blocks_the_endpoint(
+    app, ctx, monkeypatch
+):
+    from portal.db import write_transaction
+    from portal.models import Company, WebhookDelivery
+    from portal.webhooks import delivery, endpoints, events
+
+    with write_transaction():
+        company = Company.create(name="Acme", invoice_prefix="AC")
+        endpoint, _ = endpoints.create_endpoint(company, url="http://127.0.0.1:9/hooks")
+        events.emit(company.id, "identity.created", {"id": "cus_1"})
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("unexpected")
+
+    monkeypatch.setattr(sender, "post", broken)
+    assert delivery.deliver_due("w") == 1
+    row = WebhookDelivery.get()
+    assert (row.status, row.attempts, row.last_error) == ("pending", 1, "RuntimeError")
+    wait = row.next_attempt_at - row.last_attempt_at
+    assert abs(wait - delivery.BACKOFF[0]).total_seconds() < 1  # the first backoff, not the last
+
+
+def test_patching_events_to_null_changes_nothing(app, ctx):
+    from portal.db import write_transaction
+    from portal.models import Company
+    from portal.webhooks import endpoints
+
+    with write_transaction():
+        company = Company.create(name="Acme", invoice_prefix="AC")
+        endpoint, _ = endpoints.create_endpoint(
+            company, url="https://hooks.example/in", events=["invoice.paid"]
+        )
+        endpoints.update_endpoint(endpoint, {"events": None})
+    assert endpoint.events == ["invoice.paid"]
