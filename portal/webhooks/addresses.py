@@ -63,9 +63,17 @@ def safe_addresses(host: str, port: int, *, allow_loopback: bool) -> list[str]:
     return list(dict.fromkeys(str(a) for a in addresses))
 
 
+# IPv6 forms that carry an IPv4 address a gateway may forward to (NAT64, IPv4-compatible).
+_EMBEDDING = [ipaddress.ip_network(n) for n in ("64:ff9b::/96", "64:ff9b:1::/48", "::/96")]
+
+
 def _address_reason(address, allow_loopback: bool) -> str | None:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address) and not address.is_loopback:
+        embedded = address.ipv4_mapped or address.sixtofour or (address.teredo or (None,))[-1]
+        if embedded is None and any(address in net for net in _EMBEDDING):
+            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        if embedded is not None:
+            address = embedded  # judged as the IPv4 address it reaches
     if address.is_loopback:
         return None if allow_loopback else "Webhooks cannot be sent to this server itself."
     if address.is_link_local:

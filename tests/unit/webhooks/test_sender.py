@@ -74,3 +74,19 @@ def test_patching_events_to_null_changes_nothing(app, ctx):
         )
         endpoints.update_endpoint(endpoint, {"events": None})
     assert endpoint.events == ["invoice.paid"]
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["64:ff9b::a9fe:a9fe", "2002:a9fe:a9fe::1", "::7f00:1", "::ffff:10.0.0.1", "64:ff9b::a00:1"],
+)
+def test_ipv6_forms_of_internal_ipv4_addresses_are_refused(host):
+    from portal.webhooks.addresses import unsafe_reason
+
+    assert unsafe_reason(host, allow_loopback=False, resolve=False) is not None
+
+
+def test_a_public_ipv6_address_is_allowed():
+    from portal.webhooks.addresses import unsafe_reason
+
+    assert unsafe_reason("2606:4700:4700::1111", allow_loopback=False, resolve=False) is None
