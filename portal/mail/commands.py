@@ -15,7 +15,7 @@ from portal.webhooks import delivery as webhook_delivery
 
 from . import wakeup
 from .delivery import BATCH, deliver_due, worker_name
-from .transport import MailNotConfigured
+from .transport import MailNotConfigured, transport_for
 
 
 def register_commands(app: Flask) -> None:
@@ -36,34 +36,50 @@ def register_commands(app: Flask) -> None:
                 _run_loop(worker_name("cli"), interval)
             else:
                 _run_once(worker_name("cli"))
-        except MailNotConfigured as exc:
-            raise click.ClickException(str(exc)) from exc
         except KeyboardInterrupt:
             click.echo("Stopped.")
 
 
+def _mail_problem(app: Flask) -> str | None:
+    """Why mail cannot leave this server (no SMTP configured), or None. Webhooks still go
+    out without it, so the worker reports this instead of refusing to start."""
+    try:
+        transport_for(app)
+    except MailNotConfigured as exc:
+        return str(exc)
+    return None
+
+
 def _run_once(worker_id: str) -> None:
+    problem = _mail_problem(current_app)
     with db.connection_context():
-        sent = deliver_due(worker_id)
+        sent = 0 if problem else deliver_due(worker_id)
         hooks = webhook_delivery.deliver_due(worker_id)
-    click.echo(f"Sent {sent} message(s).")
+    if not problem:
+        click.echo(f"Sent {sent} message(s).")
     click.echo(f"Made {hooks} webhook delivery attempt(s).")
+    if problem:
+        raise click.ClickException(problem)
 
 
 def _run_loop(worker_id: str, interval: float) -> None:
     # Listening starts before the first pass, so mail committed after that pass wakes us.
     app = current_app._get_current_object()
     app.config["PORTAL_MAIL_POLL_INTERVAL"] = interval  # the webhook thread polls as often
+    problem = _mail_problem(app)
+    if problem:
+        click.echo(f"Mail is not delivered: {problem}.", err=True)
+    what = "webhooks" if problem else "mail and webhooks"
     with wakeup.listen(current_app.config) as listener:
-        sent = _pass(worker_id)
+        sent = 0 if problem else _pass(worker_id)
         webhook_delivery.poke_thread(app)
-        click.echo(f"Delivering mail and webhooks, {listener.description} and every {interval:g}s.")
+        click.echo(f"Delivering {what}, {listener.description} and every {interval:g}s.")
         while True:
             if sent < BATCH:  # a full batch: there may be more due at once
                 listener.wait(interval)
             # Webhooks go out from their own thread: an endpoint that hangs delays no mail.
             webhook_delivery.poke_thread(app)
-            sent = _pass(worker_id)
+            sent = 0 if problem else _pass(worker_id)
 
 
 def _pass(worker_id: str) -> int:

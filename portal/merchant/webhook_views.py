@@ -46,6 +46,11 @@ def _refused(target: str, exc: DomainError):
     return _page(failed=(target, read_form(request.form), errors), status=exc.status)
 
 
+def _refused_action(exc: DomainError):
+    """A test or resend refused (too many waiting): the page with the reason."""
+    return _page(failed=("action", {}, {"form": exc.message}), status=exc.status)
+
+
 def _endpoint(endpoint_id: str):
     endpoint = owned_endpoint(company(), endpoint_id)
     if endpoint is None:
@@ -94,7 +99,7 @@ def webhook_status(endpoint_id):
     with write_transaction():
         endpoint = hooks.update_endpoint(_endpoint(endpoint_id), {"status": status})
     if status == "disabled":
-        flash(f"The endpoint {endpoint.url} is disabled: no new events are sent to it.")
+        flash(f"The endpoint {endpoint.url} is disabled: its events wait until it is enabled.")
     else:
         flash(f"The endpoint {endpoint.url} is enabled again.")
     return _back()
@@ -122,9 +127,12 @@ def roll_webhook_secret(endpoint_id):
 @bp.route("/merchant/webhooks/<endpoint_id>/test", methods=["POST"])
 @signed_in
 def test_webhook(endpoint_id):
-    with write_transaction():
-        endpoint = _endpoint(endpoint_id)
-        hooks.send_test(endpoint)
+    try:
+        with write_transaction():
+            endpoint = _endpoint(endpoint_id)
+            hooks.send_test(endpoint)
+    except DomainError as exc:
+        return _refused_action(exc)
     flash(f"A test.webhook event is on its way to {endpoint.url}.")
     return _back()
 
@@ -132,10 +140,13 @@ def test_webhook(endpoint_id):
 @bp.route("/merchant/webhooks/deliveries/<delivery_id>/resend", methods=["POST"])
 @signed_in
 def resend_delivery(delivery_id):
-    with write_transaction():
-        delivery = owned_delivery(company(), delivery_id)
-        if delivery is None:
-            abort(404)
-        hooks.resend(delivery)
+    try:
+        with write_transaction():
+            delivery = owned_delivery(company(), delivery_id)
+            if delivery is None:
+                abort(404)
+            hooks.resend(delivery)
+    except DomainError as exc:
+        return _refused_action(exc)
     flash(f"The {delivery.event_type} event is queued again for {delivery.endpoint.url}.")
     return _back()

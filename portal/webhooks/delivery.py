@@ -101,7 +101,11 @@ def _serve(endpoint_id: str, worker_id: str, clock) -> int:
 
 
 def _unfinished():
-    return WebhookDelivery.status.in_(UNFINISHED)
+    """Deliveries still to make. A disabled endpoint's wait until it is enabled again (its
+    queue is paused, not failed); only test events, which the merchant asked for, go out."""
+    D, E = WebhookDelivery, WebhookEndpoint
+    enabled = E.select(E.id).where(E.status == "enabled")
+    return D.status.in_(UNFINISHED) & (D.endpoint.in_(enabled) | (D.event_type == "test.webhook"))
 
 
 def _is_due(now: datetime):
@@ -156,7 +160,8 @@ def _attempt(delivery_id: str, worker_id: str, now: datetime) -> bool:
     endpoint = WebhookEndpoint.get_by_id(delivery.endpoint_id)
     event = WebhookEvent.get_by_id(delivery.event_id)
     if endpoint.status != "enabled" and event.type != "test.webhook":
-        return _record(delivery, worker_id, now, error="The endpoint is disabled.", final=True)
+        # Disabled after this delivery was claimed: it waits, uncounted, until re-enabled.
+        return _release(delivery, worker_id)
     body = event.body.encode()
     try:
         secret = secrets.unseal(endpoint.secret_sealed)
@@ -182,6 +187,16 @@ def _attempt(delivery_id: str, worker_id: str, now: datetime) -> bool:
         return _record(delivery, worker_id, now, status_code=status, text=text, success=True)
     error = f"The endpoint answered {status}."
     return _record(delivery, worker_id, now, status_code=status, text=text, error=error)
+
+
+def _release(delivery, worker_id) -> bool:
+    D = WebhookDelivery
+    owned = (D.id == delivery.id) & (D.status == "sending") & (D.claimed_by == worker_id)
+    with write_transaction():
+        D.update(
+            status="pending", attempts=D.attempts - 1, claimed_by=None, claimed_until=None
+        ).where(owned).execute()
+    return False
 
 
 def _record(delivery, worker_id, now, *, status_code=None, text=None, error=None,

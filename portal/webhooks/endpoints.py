@@ -11,8 +11,10 @@ from portal.timefmt import iso
 
 from . import events, secrets
 from .addresses import unsafe_reason
+from .delivery import UNFINISHED
 
 MAX_ENDPOINTS = 16
+MAX_WAITING_TESTS = 3  # unfinished test events per endpoint: a test is a check, not a flood
 STATUSES = ("enabled", "disabled")
 
 
@@ -94,13 +96,34 @@ def roll_secret(endpoint: WebhookEndpoint) -> str:
 
 
 def send_test(endpoint: WebhookEndpoint) -> WebhookDelivery:
+    D = WebhookDelivery
+    waiting = D.select().where(
+        (D.endpoint == endpoint) & (D.event_type == "test.webhook") & D.status.in_(UNFINISHED)
+    )
+    if waiting.count() >= MAX_WAITING_TESTS:
+        raise Conflict(
+            f"This endpoint already has {MAX_WAITING_TESTS} test events waiting: let them "
+            "arrive or fail before sending another."
+        )
     data = {"endpoint_id": endpoint.id, "message": "A test event from your billing portal."}
-    event = events.emit(endpoint.company_id, "test.webhook", data, only=endpoint)
+    event = events.emit(endpoint.company_id, "test.webhook", data, to=[endpoint])
     return WebhookDelivery.get(WebhookDelivery.event == event)
 
 
 def resend(delivery: WebhookDelivery) -> WebhookDelivery:
-    """Deliver the same event (same id, same body) to the same endpoint again."""
+    """Deliver the same event (same id, same body) to the same endpoint again, unless a
+    delivery of it to that endpoint is still under way (one queued copy is enough)."""
+    D = WebhookDelivery
+    if (
+        D.select()
+        .where(
+            (D.event == delivery.event_id)
+            & (D.endpoint == delivery.endpoint_id)
+            & D.status.in_(UNFINISHED)
+        )
+        .exists()
+    ):
+        raise Conflict("This event is still being delivered to this endpoint: wait for it.")
     return events.queue(WebhookEvent.get_by_id(delivery.event_id), delivery.endpoint)
 
 

@@ -12,6 +12,7 @@ import threading
 import time
 from contextvars import ContextVar
 
+from portal.db import locked
 from portal.models import WebhookDelivery, WebhookEndpoint, WebhookEvent, utcnow
 from portal.timefmt import iso
 
@@ -51,11 +52,11 @@ def new_event_id() -> str:
     return f"evt_{stamp:016x}{os.urandom(6).hex()}"
 
 
-def emit(company_id: str, event_type: str, data, *, only=None) -> WebhookEvent | None:
+def emit(company_id: str, event_type: str, data, *, to=None) -> WebhookEvent | None:
     """Record ``event_type`` with ``data`` (the object as the API returns it) for every
-    enabled endpoint of the company that listens to it, or only for endpoint ``only``.
+    enabled endpoint of the company that listens to it, or only for the endpoints ``to``.
     Nothing is written when nobody listens."""
-    endpoints = [only] if only is not None else listening(company_id, event_type)
+    endpoints = to if to is not None else listening(company_id, event_type)
     if not endpoints:
         return None
     now = utcnow()
@@ -81,10 +82,17 @@ def emit(company_id: str, event_type: str, data, *, only=None) -> WebhookEvent |
 
 
 def rewrite(event_id: str, data: dict) -> bool:
-    """Give an event written earlier in this transaction the object's latest state; False
-    when it is gone (a savepoint that wrote it rolled back)."""
+    """Give an event written earlier in this scope the object's latest state, unless it is
+    gone (a savepoint that wrote it rolled back) or a delivery of it has started: an event
+    once sent never changes. False then, and the caller writes a new event."""
     event = WebhookEvent.get_or_none(WebhookEvent.id == event_id)
     if event is None:
+        return False
+    D = WebhookDelivery
+    # Locked, so a worker cannot claim a delivery between this check and our commit (it
+    # waits, then reads the rewritten body). SQLite's write transaction already excludes it.
+    deliveries = locked(D.select(D.status, D.attempts).where(D.event == event_id))
+    if any(d.status != "pending" or d.attempts for d in deliveries):
         return False
     body = json.loads(event.body)
     body["data"] = data

@@ -13,7 +13,8 @@ from contextvars import ContextVar
 
 from . import events
 
-# object id → the event written for it in this scope (None outside a scope: no folding).
+# object id → the events written for it in this scope, each (event id, type, ids of the
+# endpoints it went to); None outside a scope: no folding.
 _SCOPE: ContextVar[dict | None] = ContextVar("portal_webhooks_scope", default=None)
 
 
@@ -81,14 +82,23 @@ def instrument(method, event_type: str = "payment_instrument.updated") -> None:
 
 
 def _changed(company_id, key, event_type: str, render) -> None:
-    if not events.listening(company_id, event_type):
+    listeners = events.listening(company_id, event_type)
+    if not listeners:
         return
     folded = _SCOPE.get()
-    earlier = folded.get(key) if folded is not None else None
-    if earlier is not None and (event_type.endswith(".updated") or earlier[1] == event_type):
-        event_id = earlier[0]
+    written = folded.setdefault(key, []) if folded is not None else []
+    waiting = {endpoint.id: endpoint for endpoint in listeners}
+    for event_id, earlier_type, reached in written:
+        # An update folds into whatever this scope already wrote about the object; another
+        # action only into an event of its own type.
+        if not (event_type.endswith(".updated") or earlier_type == event_type):
+            continue
         if events.rewrite(event_id, render()):
-            return
-    event = events.emit(company_id, event_type, render())
+            for endpoint_id in reached:
+                waiting.pop(endpoint_id, None)
+    if not waiting:
+        return
+    # Endpoints the folded events did not reach (they listen to this type only) get their own.
+    event = events.emit(company_id, event_type, render(), to=list(waiting.values()))
     if folded is not None and event is not None:
-        folded[key] = (event.id, event_type)
+        written.append((event.id, event_type, set(waiting)))

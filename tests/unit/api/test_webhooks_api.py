@@ -176,6 +176,12 @@ def test_resend_queues_a_new_delivery_of_the_same_event(merchant):
     assert again["id"] != first["id"] and again["event_id"] == first["event_id"]
     assert (again["status"], again["endpoint_id"]) == ("pending", made["id"])
     assert merchant.post("/webhooks/deliveries/nope/resend").status_code == 404
+    # A double click while that copy is on its way: refused, nothing more queued.
+    twice = merchant.post(f"/webhooks/deliveries/{first['id']}/resend")
+    assert twice.status_code == 409 and twice.json["success"] is False
+    assert "still being delivered" in twice.json["error"]["message"]
+    with db.connection_context():
+        assert WebhookDelivery.select().count() == 2
 
 
 def deliveries(merchant) -> tuple[dict, dict, list[dict]]:

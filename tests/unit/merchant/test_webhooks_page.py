@@ -51,8 +51,14 @@ def make_endpoint(app, merchant, url=URL, **fields):
 
 
 def make_deliveries(app, endpoint, count=1) -> list[WebhookDelivery]:
+    """``count`` test deliveries, each already delivered (so none holds back another)."""
+    made = []
     with app.app_context(), db.connection_context(), write_transaction():
-        return [hooks.send_test(endpoint) for _ in range(count)]
+        for _ in range(count):
+            made.append(hooks.send_test(endpoint))
+            made[-1].status = "succeeded"
+            made[-1].save()
+    return made
 
 
 def test_the_page_is_in_the_nav_and_labels_every_control(owner):
@@ -194,6 +200,11 @@ def test_resend_queues_the_same_event_again(app, owner, merchant):
     again = WebhookDelivery.get(WebhookDelivery.id != first.id)
     assert (again.event_id, again.endpoint_id) == (first.event_id, endpoint.id)
     assert WebhookEvent.select().count() == 1
+    # A second click while that copy is still on its way queues nothing more.
+    response = owner.post(f"{PAGE}/deliveries/{first.id}/resend")
+    assert response.status_code == 409
+    assert "still being delivered to this endpoint" in response.get_data(as_text=True)
+    assert WebhookDelivery.select().count() == 2
 
 
 def test_recent_deliveries_are_the_last_20_newest_first(app, owner, merchant):

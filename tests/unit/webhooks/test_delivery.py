@@ -15,7 +15,7 @@ import pytest
 from easylabs import InvalidRequestError
 
 from portal.db import db, write_transaction
-from portal.errors import ValidationFailed
+from portal.errors import Conflict, ValidationFailed
 from portal.models import Company, WebhookDelivery, WebhookEndpoint, WebhookEvent, utcnow
 from portal.webhooks import delivery, endpoints, events, sender
 
@@ -273,6 +273,81 @@ def test_a_disabled_endpoint_gets_no_new_deliveries(company, receivers):
     assert [d.endpoint_id for d in WebhookDelivery.select()] == [kept.id]
     assert delivery.deliver_due(WORKER, now=utcnow() + SECOND) == 1
     assert len(on.requests) == 1 and off.requests == []
+
+
+def test_disabling_an_endpoint_pauses_its_queue_and_enabling_sends_it_in_order(company, receiver):
+    endpoint, _ = endpoint_for(company, receiver.url)
+    first = emit(company, data={"id": "idt_1"})
+    second = emit(company, data={"id": "idt_2"})
+    with write_transaction():
+        endpoints.update_endpoint(endpoint, {"status": "disabled"})
+    later = utcnow() + timedelta(days=3)  # well past every retry
+    assert delivery.deliver_due(WORKER, now=later) == 0
+    assert receiver.requests == []
+    rows = list(WebhookDelivery.select())
+    assert [(r.status, r.attempts) for r in rows] == [("pending", 0)] * 2
+    with write_transaction():  # a test event still goes out: the merchant asked for it
+        endpoints.send_test(WebhookEndpoint.get_by_id(endpoint.id))
+    assert delivery.deliver_due(WORKER, now=later) == 1
+    assert receiver.header("x-easy-event") == ["test.webhook"]
+    with write_transaction():
+        endpoints.update_endpoint(WebhookEndpoint.get_by_id(endpoint.id), {"status": "enabled"})
+    assert delivery.deliver_due(WORKER, now=later) == 2
+    assert receiver.header("x-easy-event-id")[1:] == [first.id, second.id]
+
+
+def test_a_delivery_claimed_before_the_endpoint_was_disabled_waits_uncounted(company, receiver):
+    endpoint, _ = endpoint_for(company, receiver.url)
+    emit(company)
+    now = utcnow() + SECOND
+    row = the_delivery()
+    assert delivery._claim(row.id, WORKER, now)
+    with write_transaction():
+        endpoints.update_endpoint(endpoint, {"status": "disabled"})
+    assert delivery._attempt(row.id, WORKER, now) is False
+    row = the_delivery()
+    assert (row.status, row.attempts, row.claimed_by) == ("pending", 0, None)
+    assert receiver.requests == []
+
+
+def test_resend_is_refused_while_the_event_is_still_on_its_way(company, receiver):
+    endpoint_for(company, receiver.url)
+    emit(company)
+    pending = the_delivery()
+    with pytest.raises(Conflict, match="still being delivered"), write_transaction():
+        endpoints.resend(pending)
+    assert WebhookDelivery.select().count() == 1
+    assert delivery.deliver_due(WORKER, now=utcnow() + SECOND) == 1
+    with write_transaction():  # delivered: now it may be sent again, once
+        again = endpoints.resend(the_delivery())
+    with pytest.raises(Conflict), write_transaction():
+        endpoints.resend(again)
+    assert WebhookDelivery.select().count() == 2
+
+
+def test_test_events_waiting_for_an_endpoint_are_capped(company, receiver):
+    endpoint, _ = endpoint_for(company, receiver.url)
+    for _ in range(endpoints.MAX_WAITING_TESTS):
+        with write_transaction():
+            endpoints.send_test(endpoint)
+    with pytest.raises(Conflict, match="test events waiting"), write_transaction():
+        endpoints.send_test(endpoint)
+    assert WebhookDelivery.select().count() == endpoints.MAX_WAITING_TESTS
+    delivery.deliver_due(WORKER, now=utcnow() + SECOND)
+    with write_transaction():  # delivered: the cap is on waiting ones only
+        endpoints.send_test(endpoint)
+
+
+def test_an_event_whose_delivery_started_is_never_rewritten(company, receiver):
+    endpoint_for(company, receiver.url)
+    event = emit(company, data={"id": "idt_1", "name": "Jo"})
+    with write_transaction():  # unsent: it may still take the object's latest state
+        assert events.rewrite(event.id, {"id": "idt_1", "name": "Joe"})
+    assert delivery.deliver_due(WORKER, now=utcnow() + SECOND) == 1
+    with write_transaction():
+        assert not events.rewrite(event.id, {"id": "idt_1", "name": "Jon"})
+    assert receiver.bodies()[0]["data"]["name"] == "Joe"
+    assert b'"Joe"' in WebhookEvent.get_by_id(event.id).body.encode()
 
 
 def test_an_event_nobody_listens_to_writes_nothing(company, receiver):
