@@ -4,28 +4,23 @@ delivery, which is this process's delivery thread (``PORTAL_MAIL_DELIVERY="threa
 datagram socket on SQLite. Every test runs on the suite's database, SQLite or PostgreSQL."""
 
 import os
-import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from browsing import csrf_of
 from builders import build_account, make_customer
 from peewee import OperationalError
+from worker_process import Worker
 
 from portal.db import db, is_sqlite
 from portal.mail import delivery, wakeup
 from portal.mail.outbox import enqueue
 from portal.models import Company, OutboxMessage
 
-ROOT = Path(__file__).resolve().parents[3]
 EMAIL = "jo@example.com"
-WORKER_STARTUP = 60  # seconds for a cold interpreter on a loaded machine to import the app
 
 
 def request_link(client, merchant, how: str) -> None:
@@ -170,65 +165,12 @@ def test_without_smtp_no_thread_starts(app, client, merchant, customer, caplog):
 # --- worker mode: a separate deliver-mail process, woken at once -----------------------------
 
 
-class Worker:
-    """``flask --app wsgi deliver-mail --loop --interval 30`` with the suite's database and
-    the sink; its output lines are collected as they come."""
-
-    def __init__(self, database_url: str, smtp_url: str):
-        env = {key: value for key, value in os.environ.items() if not key.startswith("PORTAL_")}
-        env.update(
-            PORTAL_ENV="testing",
-            PORTAL_DATABASE_URL=database_url,
-            PORTAL_SMTP_URL=smtp_url,
-            PYTHONUNBUFFERED="1",
-        )
-        command = [sys.executable, "-m", "flask", "--app", "wsgi", "deliver-mail", "--loop"]
-        self.process = subprocess.Popen(
-            [*command, "--interval", "30"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        self.lines: list[str] = []
-        self._changed = threading.Condition()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self):
-        for line in self.process.stdout:
-            with self._changed:
-                self.lines.append(line.rstrip("\n"))
-                self._changed.notify_all()
-
-    def wait_for_line(self, text: str, timeout: float) -> str:
-        def found():
-            return next((line for line in self.lines if text in line), None)
-
-        with self._changed:
-            self._changed.wait_for(lambda: found() or self.process.poll() is not None, timeout)
-            assert found(), f"worker said {self.lines!r}, not {text!r}"
-            return found()
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._reader.join(10)
-        self.process.stdout.close()
-
-
 @pytest.fixture
 def worker(app, database_url, smtp):
     """A running deliver-mail worker, listening (after ``app`` made the schema)."""
-    running = Worker(database_url, smtp.url)
+    running = Worker(database_url, PORTAL_SMTP_URL=smtp.url)
     try:
-        running.wait_for_line("Delivering mail", timeout=WORKER_STARTUP)
+        running.wait_for_line("Delivering mail")
         yield running
     finally:
         running.stop()
