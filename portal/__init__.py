@@ -37,11 +37,12 @@ def create_app(config: dict | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
 
-    from portal import assets, deferred, form_inputs
+    from portal import assets, deferred, form_inputs, i18n
     from portal.api import bp as api_bp
     from portal.cli.commands import register_commands
     from portal.customer import bp as customer_bp
     from portal.customer import filters as customer_filters
+    from portal.customer.language import select_locale
     from portal.logs import install_redaction
     from portal.mail import commands as mail_commands
     from portal.mail import outbox as mail
@@ -51,6 +52,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.sandbox.tokenizer import bp as tokenizer_bp
     from portal.web import install_web_basics
 
+    i18n.install(app, select_locale)
     install_web_basics(app)
     deferred.install(app)
     if app.config["PORTAL_PROXY_HOPS"]:

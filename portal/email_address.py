@@ -7,11 +7,13 @@ works is proven by the mail that reaches it, never by a pattern.
 from wtforms import EmailField
 from wtforms.validators import DataRequired, Length, Regexp
 
+from portal.i18n import N_
+
 MAX_LENGTH = 254
 PATTERN = r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+"
 
 # For WTForms fields, which do not strip the value before validating it.
-FORM_SHAPE = Regexp(rf"^\s*{PATTERN}\s*$", message="Enter a valid email address.")
+FORM_SHAPE = Regexp(rf"^\s*{PATTERN}\s*$", message=N_("Enter a valid email address."))
 
 
 def form_field(label: str, required: str, **render_kw) -> EmailField:

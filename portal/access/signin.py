@@ -7,6 +7,7 @@ from portal.access import links as access
 from portal.access.activity import record_event
 from portal.access.sessions import Lifetimes, start_session
 from portal.db import db, write_transaction
+from portal.i18n import N_, customer_language, language, translate
 from portal.mail import outbox as mail
 from portal.models import Company, Customer, Invoice
 from portal.models.base import new_id
@@ -50,35 +51,41 @@ def request_link(
     queued = []
     with write_transaction():
         customer = find_customer(company, email)
-        message_context = _message_context(company, customer, lives, settings)
-        if customer is None:
-            if context is not None:
-                _invoice_of(None, context)  # the known path's check, for equal timing
-            _rehearse_issuing(company, message_context)
-            record_event(company.id, None, "auth.link_requested", {"known": False})
-        else:
-            if context is not None and not _invoice_of(customer, context):
-                context = None  # another customer's invoice: same answer, lands on home
-            token, row = access.issue_link(
-                current_app.config["SECRET_KEY"], customer, destination, context, lives
-            )
-            message = mail.enqueue(
-                company=company,
-                kind="sign_in",
-                to=customer.email,
-                template="sign_in",
-                subject=f"Your sign-in link for {company.name} billing",
-                context={
-                    **message_context,
-                    "link": f"{message_context['origin']}/portal/access/{token}",
-                },
-                dedupe_key=f"sign_in:{row.id}",
-            )
-            queued.append(message.id)
-            record_event(company.id, customer.id, "auth.link_issued", {"destination": destination})
+        settings = settings or settings_of(get_config(company))
+        # The customer's language (their choice if offered, else the merchant's default).
+        with language(customer_language(customer, settings)):
+            message_context = _message_context(company, customer, lives, settings)
+            if customer is None:
+                if context is not None:
+                    _invoice_of(None, context)  # the known path's check, for equal timing
+                _rehearse_issuing(company, message_context)
+                record_event(company.id, None, "auth.link_requested", {"known": False})
+            else:
+                if context is not None and not _invoice_of(customer, context):
+                    context = None  # another customer's invoice: same answer, lands on home
+                token, row = access.issue_link(
+                    current_app.config["SECRET_KEY"], customer, destination, context, lives
+                )
+                message = mail.enqueue(
+                    company=company,
+                    kind="sign_in",
+                    to=customer.email,
+                    template="sign_in",
+                    subject=translate(SIGN_IN_SUBJECT).format(company_name=company.name),
+                    context={
+                        **message_context,
+                        "link": f"{message_context['origin']}/portal/access/{token}",
+                    },
+                    dedupe_key=f"sign_in:{row.id}",
+                )
+                queued.append(message.id)
+                record_event(
+                    company.id, customer.id, "auth.link_issued", {"destination": destination}
+                )
     return queued
 
 
+SIGN_IN_SUBJECT = N_("Your sign-in link for {company_name} billing")
 _UNUSED_LINK = "/portal/access/" + "x" * 150
 
 
@@ -92,7 +99,7 @@ def _rehearse_issuing(company: Company, message_context: dict) -> None:
             kind="sign_in",
             to="nobody@example.invalid",
             template="sign_in",
-            subject=f"Your sign-in link for {company.name} billing",
+            subject=translate(SIGN_IN_SUBJECT).format(company_name=company.name),
             context={**message_context, "link": _UNUSED_LINK},
             dedupe_key=f"discarded:{new_id()}",
         )

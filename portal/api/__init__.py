@@ -13,6 +13,8 @@ from . import (  # noqa: F401  (importing registers the routes)
     portal_events,
     portal_invoices,
     portal_methods,
+    portal_pause,
+    portal_resubscribe,
     portal_subscriptions,
     prices,
     products,

@@ -6,6 +6,7 @@ from pydantic import Field
 from portal.billing.invoices import collect_now
 from portal.errors import ValidationFailed
 from portal.models import Invoice
+from portal.self_service.scope import shown_invoices
 
 from . import schemas
 from .core import ListQuery, api_route
@@ -48,7 +49,10 @@ def _collect(invoice: Invoice, method_id: str | None):
 def portal_list_invoices(query: ListQuery):
     require("invoice_history_enabled", "Invoices")
     return invoice_page(
-        Invoice.select().where(Invoice.customer == g.portal_session.customer_id), query
+        Invoice.select().where(
+            (Invoice.customer == g.portal_session.customer_id) & shown_invoices()
+        ),
+        query,
     )
 
 

@@ -124,8 +124,26 @@ def portal_change(subscription_id: str, body: ChangeBody):
         now=at,
         method_id=body.payment_method_id,
     )
-    event("subscription.changed", {"price_id": body.price_id, "quantity": body.quantity}, sub.id)
+    what = {"price_id": body.price_id, "quantity": body.quantity}
+    if changed.scheduled_change:  # a downgrade the config defers to the renewal
+        event("subscription.change_scheduled", what, sub.id)
+        return success(render(changed), message="Change scheduled for the renewal")
+    event("subscription.changed", what, sub.id)
     return success(render(changed), message="Subscription changed")
+
+
+@api_route(
+    "/customer-portal/subscriptions/<subscription_id>/scheduled-change",
+    "DELETE",
+    auth="session",
+    tag="Customer portal",
+    summary="Cancel the change waiting for the renewal: the current plan renews",
+    response=schemas.Subscription,
+)
+def portal_cancel_scheduled_change(subscription_id: str):
+    sub = rules.cancel_scheduled(_sub(subscription_id), settings())
+    event("subscription.scheduled_change_canceled", None, sub.id)
+    return success(render(sub), message="Scheduled change canceled")
 
 
 @api_route(

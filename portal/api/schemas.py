@@ -1,6 +1,6 @@
 """Response shapes, for the OpenAPI document and for tests that hold responses to it."""
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Shape(BaseModel):
@@ -114,6 +114,29 @@ class CancellationDetails(Shape):
     comment: str | None
 
 
+class PauseCollection(Shape):
+    """Set while collection is paused on purpose (null when not, and when dunning paused it)."""
+
+    behavior: str = Field(
+        description="What each renewal does while paused: void (no invoice), keep_as_draft "
+        "(a draft invoice) or mark_uncollectible (an uncollectible invoice); none is charged."
+    )
+    resumes_at: str | None = Field(
+        description="When collection resumes by itself (run-billing, before a renewal due "
+        "then); null: until resumed."
+    )
+
+
+class ScheduledItem(Shape):
+    price_id: str
+    quantity: int
+
+
+class ScheduledChange(Shape):
+    items: list[ScheduledItem] = Field(description="The items from the renewal on.")
+    effective_at: str = Field(description="The renewal (the current period's end).")
+
+
 class Discount(Stamped):
     id: str
     subscription_id: str
@@ -136,6 +159,11 @@ class Subscription(Stamped):
     canceled_at: str | None
     ended_at: str | None
     cancellation_details: CancellationDetails
+    pause_collection: PauseCollection | None
+    scheduled_change: ScheduledChange | None = Field(
+        description="A change that waits for the renewal (a downgrade the portal deferred); "
+        "null when none. Any change of the items made before then replaces it."
+    )
     latest_invoice_id: str | None
     credit_balance: int
     discount: Discount | None

@@ -1,10 +1,12 @@
 """What the subscription routes accept and the proration preview's answer: the pydantic
 request bodies, query strings and response shape behind /subscriptions."""
 
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
+from portal.billing import pausing
 from portal.billing.proration import BEHAVIORS, TIMINGS
 from portal.billing.subscription_items import MAX_QUANTITY
 
@@ -45,6 +47,26 @@ class NoBody(Body):
     """Action routes take no fields; anything sent is refused as unknown."""
 
 
+def _utc(value: datetime) -> datetime:
+    """Naive UTC at millisecond precision, as stored; a naive value is taken as UTC."""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
+class PauseBody(Body):
+    behavior: Literal[pausing.BEHAVIORS] = Field(
+        description="What each renewal does while paused: void writes no invoice (pending "
+        "items wait for the next billed one), keep_as_draft a draft invoice, "
+        "mark_uncollectible an uncollectible one. Nothing is charged."
+    )
+    resumes_at: Annotated[datetime, AfterValidator(_utc)] | None = Field(
+        None,
+        description="When collection resumes by itself (ISO 8601, in the future); a renewal "
+        "due at that instant is billed. Omitted or null: until resumed.",
+    )
+
+
 class CancelQuery(Query):
     at_period_end: bool = False
     prorate: bool = False
@@ -81,3 +103,7 @@ class ProrationPreview(schemas.Shape):
     proration_behavior: str
     charge_timing: str
     subscription_version: int
+    effective_at: str | None = Field(
+        description="When the new items take over: null for at once; the renewal for a "
+        "downgrade the portal defers (nothing is charged now)."
+    )

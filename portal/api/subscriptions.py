@@ -6,7 +6,7 @@ from typing import Literal
 
 from flask import g
 
-from portal.billing import objects
+from portal.billing import objects, pausing
 from portal.billing.changes import preview_change, update_subscription
 from portal.billing.lookup import get_referenced
 from portal.billing.proration import ChangePlan
@@ -29,6 +29,7 @@ from .subscription_bodies import (
     MAX_ITEMS,
     CancelQuery,
     NoBody,
+    PauseBody,
     PreviewQuery,
     ProrationPreview,
     SubscriptionCreate,
@@ -69,6 +70,7 @@ def render_plan(plan: ChangePlan, sub: Subscription) -> dict:
         "proration_behavior": plan.behavior,
         "charge_timing": plan.timing,
         "subscription_version": sub.version,
+        "effective_at": iso(plan.effective_at),
     }
 
 
@@ -192,9 +194,23 @@ def cancel(subscription_id: str, body: NoBody, query: CancelQuery):
 
 
 @api_route(
+    "/subscriptions/<subscription_id>/pause",
+    "POST",
+    summary="Pause collection (renewals go on uncharged) until resumed or resumes_at",
+    tag="Subscriptions",
+    body=PauseBody,
+    response=schemas.Subscription,
+)
+def pause(subscription_id: str, body: PauseBody):
+    sub = owned(Subscription, subscription_id, "subscription")
+    sub = pausing.pause_subscription(sub, body.behavior, body.resumes_at)
+    return success(render(sub), message="Subscription paused")
+
+
+@api_route(
     "/subscriptions/<subscription_id>/resume",
     "POST",
-    summary="Undo a scheduled cancellation",
+    summary="Resume a paused collection now, or else undo a scheduled cancellation",
     tag="Subscriptions",
     body=NoBody,
     response=schemas.Subscription,

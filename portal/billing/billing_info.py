@@ -17,8 +17,10 @@ from portal.access.sessions import end_customer_sessions
 from portal.billing.countries import CODES
 from portal.db import locked, write_transaction
 from portal.errors import Conflict, ValidationFailed
+from portal.i18n import customer_language, language, translate
 from portal.mail import outbox
 from portal.models import Customer, EmailChange, utcnow
+from portal.portal_settings.config import get_config, settings_of
 from portal.security import random_token, sha256_hex
 from portal.timefmt import duration
 from portal.webhooks import notify
@@ -180,13 +182,20 @@ def update(customer: Customer, changes: dict, expected_version: int | None = Non
 
 
 def queue_email_change_confirmation(company, row: EmailChange, token: str, origin: str) -> str:
-    """Mail the new address its confirmation link; returns the outbox id."""
+    """Mail the new address its confirmation link, in the customer's language; returns the
+    outbox id."""
+    customer = Customer.get_by_id(row.customer_id)
+    with language(customer_language(customer, settings_of(get_config(company)))):
+        return _enqueue_email_change(company, row, token, origin)
+
+
+def _enqueue_email_change(company, row: EmailChange, token: str, origin: str) -> str:
     message = outbox.enqueue(
         company=company,
         kind="email_change",
         to=row.new_email,
         template="email_change",
-        subject=f"Confirm your new billing email for {company.name}",
+        subject=translate(outbox.SUBJECTS["email_change"]).format(company_name=company.name),
         context={
             "link": f"{origin}/portal/confirm-email/{token}",
             "lifetime": duration(EMAIL_CHANGE_LIFETIME),

@@ -52,7 +52,7 @@ def check_version(sub: Subscription, expected: int | None) -> None:
         )
 
 
-def _check_plan_change(sub: Subscription, rows: list[SubscriptionItem], items: Items) -> None:
+def check_plan_change(sub: Subscription, rows: list[SubscriptionItem], items: Items) -> None:
     """Plans change only on a paid-up, active subscription, within its currency; every new
     item is billed on one interval (the current one, or another that starts a new period)."""
     check_changeable(sub)
@@ -100,7 +100,7 @@ def _billing(sub: Subscription, rows: list[SubscriptionItem], now: datetime) -> 
 
 
 def _plan(sub, rows, items: Items, behavior: str, timing: str, now: datetime) -> ChangePlan:
-    _check_plan_change(sub, rows, items)
+    check_plan_change(sub, rows, items)
     old = priced([(row.price, row.quantity) for row in rows])
     billing = _billing(sub, rows, now)
     if changes_interval(rows, items):
@@ -125,7 +125,7 @@ def preview_change(
     return _plan(sub, rows, items, behavior, timing, now)
 
 
-def _replace_items(sub: Subscription, rows: list[SubscriptionItem], items: Items, now) -> None:
+def replace_items(sub: Subscription, rows: list[SubscriptionItem], items: Items, now) -> None:
     """Unchanged prices keep their item (and id); quantities change in place."""
     by_price = {row.price_id: row for row in rows}
     wanted = {price.id for price, _ in items}
@@ -158,7 +158,7 @@ def _change_items(sub, items: Items, behavior, timing, now) -> tuple[bool, Invoi
     plan = _plan(sub, rows, items, behavior, timing, now)
     if {(r.price_id, r.quantity) for r in rows} == {(p.id, q) for p, q in items}:
         return False, None
-    _replace_items(sub, rows, items, now)
+    replace_items(sub, rows, items, now)
     if plan.new_period is not None:
         # The new interval counts its periods from now (saved by update_subscription).
         sub.current_period_start, sub.current_period_end = plan.new_period
@@ -209,6 +209,8 @@ def update_subscription(
     if items is not None:
         items_changed, invoice = _change_items(sub, items, behavior, timing, now)
         changed = changed or items_changed
+        if sub.scheduled_change:  # a change made now replaces one waiting for the renewal
+            sub.scheduled_change, changed = None, True
     if changed:
         sub.version += 1
         sub.save()

@@ -259,6 +259,7 @@ def invoice_paid(invoice_id: str) -> None:
         .where(
             (Subscription.id == invoice.subscription_id)
             & (Subscription.status == "paused")
+            & Subscription.pause_behavior.is_null()  # paused by dunning, not on purpose
             & (Subscription.latest_invoice_id == invoice.id)
         )
         .execute()

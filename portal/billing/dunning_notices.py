@@ -8,12 +8,13 @@ from datetime import datetime, timedelta
 
 from babel.dates import format_date
 from flask import current_app, has_app_context
+from flask_babel import gettext as _
 
 from portal.access import links
 from portal.access.activity import record_event
 from portal.access.sessions import Lifetimes
-from portal.config import LOCALE
 from portal.db import locked, write_transaction
+from portal.i18n import customer_language, formatting_locale, language
 from portal.mail import outbox as mail
 from portal.models import (
     Charge,
@@ -37,19 +38,21 @@ CHARGED = ("trialing", "active", "past_due", "unpaid", "paused")
 
 
 def failure_reason(charge: Charge | None) -> str:
+    """In English: the e-mail templates translate it (the ``t`` filter), the API keeps it."""
     if charge is None:
         return "There was no payment method to charge."
     return charge.failure_message or "The payment failed."
 
 
 def describe(method: PaymentMethod | None) -> str:
-    """ "Visa ending in 4242", as the customer knows it."""
+    """ "Visa ending in 4242", as the customer knows it, in the language being rendered."""
     if method is None:
         return ""
     if method.type == "BANK_ACCOUNT":
-        return f"{method.bank_name or 'Bank account'} ending in {method.last_four}"
-    brand = (method.brand or "card").replace("_", " ").title()
-    return f"{brand} ending in {method.last_four}"
+        brand = method.bank_name or _("Bank account")
+    else:
+        brand = (method.brand or "card").replace("_", " ").title()
+    return _("%(brand)s ending in %(last_four)s", brand=brand, last_four=method.last_four)
 
 
 def _button(company, customer, mode, url, destination, context, now):
@@ -100,6 +103,15 @@ def payment_failed(invoice_id, settings, attempt, charge, next_at, final, now) -
     customer = Customer.get_by_id(invoice.customer_id)
     if not customer.email:
         return False
+    company = Company.get_by_id(invoice.company_id)
+    with language(customer_language(customer, settings_of(get_config(company)))):
+        return _payment_failed(
+            invoice, customer, company, settings, (attempt, charge, next_at, final, now)
+        )
+
+
+def _payment_failed(invoice, customer, company, settings, facts) -> bool:
+    attempt, charge, next_at, final, now = facts
     page = (
         settings["payment_failed_recovery_page_mode"],
         settings["payment_failed_custom_link_url"],
@@ -115,7 +127,6 @@ def payment_failed(invoice_id, settings, attempt, charge, next_at, final, now) -
         "final_action": final or "",
     }
     key = f"payment_failed:{invoice.id}:{attempt}"
-    company = Company.get_by_id(invoice.company_id)
     recovery = _send(company, customer, "payment_failed", page, key, now, values)
     record_event(
         invoice.company_id,
@@ -214,6 +225,13 @@ def _card_notice(card_id: str, settings: dict, now: datetime) -> int:
     customer = Customer.get_by_id(card.customer_id)
     if not customer.email:
         return 0
+    company = Company.get_by_id(card.company_id)
+    with language(customer_language(customer, settings_of(get_config(company)))):
+        return _card_expiring(card, customer, company, settings, (key, now))
+
+
+def _card_expiring(card, customer, company, settings: dict, facts) -> int:
+    key, now = facts
     last_day = _expiry_end(card).date() - timedelta(days=1)
     page = (
         settings["expiring_card_recovery_page_mode"],
@@ -223,11 +241,10 @@ def _card_notice(card_id: str, settings: dict, now: datetime) -> int:
     )
     values = {
         "method": describe(card),
-        "expiry_month": format_date(last_day, "MMMM y", locale=LOCALE),
+        "expiry_month": format_date(last_day, "MMMM y", locale=formatting_locale()),
         "expiry": f"{card.expiration_month:02d}/{card.expiration_year % 100:02d}",
         "last_day": human_date(last_day),
     }
-    company = Company.get_by_id(card.company_id)
     recovery = _send(company, customer, "card_expiring", page, key, now, values)
     record_event(
         card.company_id,

@@ -127,18 +127,23 @@ def create_invoice(
     period_start: datetime | None = None,
     period_end: datetime | None = None,
     now: datetime | None = None,
+    draft: bool = False,
+    use_credit: bool = True,
 ) -> Invoice:
     """Create a finalized invoice. Discounts come off a positive subtotal; credit pays what
-    it can (the subscription's own first, then the customer's balance in that currency), and
-    a negative total becomes the subscription's credit."""
+    it can (the subscription's own first, then the customer's balance in that currency;
+    none without ``use_credit``), and a negative total becomes the subscription's credit.
+    A ``draft`` is only written: no credit either way, nothing due, not finalized."""
     now = now or utcnow()
-    own = subscription.credit_balance if subscription is not None else 0
-    credit.hold(customer.id)
-    held = credit.balance(customer.id, currency)
+    use_credit = use_credit and not draft
+    own = subscription.credit_balance if subscription is not None and use_credit else 0
+    if use_credit:
+        credit.hold(customer.id)
+    held = credit.balance(customer.id, currency) if use_credit else 0
     totals = compute_totals(lines, coupons, currency, own + held)
     from_customer = max(totals.credit_applied - own, 0)
-    if subscription is not None:
-        subscription.credit_balance = totals.credit_balance - (held - from_customer)
+    if subscription is not None and not draft:
+        subscription.credit_balance += totals.credit_balance - own - (held - from_customer)
     subtotal, discount, total = totals.subtotal, totals.discount, totals.total
     credit_applied, amount_due = totals.credit_applied, totals.amount_due
     invoice = Invoice.create(
@@ -146,8 +151,8 @@ def create_invoice(
         customer=customer,
         subscription=subscription,
         number=next_number(company),
-        status="PAID" if amount_due == 0 else "OPEN",
-        paid_at=now if amount_due == 0 else None,
+        status="DRAFT" if draft else "PAID" if amount_due == 0 else "OPEN",
+        paid_at=now if amount_due == 0 and not draft else None,
         currency=currency,
         subtotal=subtotal,
         discount_amount=discount,
@@ -167,7 +172,8 @@ def create_invoice(
     if subscription is not None:
         subscription.latest_invoice_id = invoice.id
     notify.invoice(invoice, "invoice.created")
-    notify.invoice(invoice, "invoice.paid" if invoice.status == "PAID" else "invoice.finalized")
+    if not draft:
+        notify.invoice(invoice, "invoice.paid" if invoice.status == "PAID" else "invoice.finalized")
     return invoice
 
 

@@ -6,7 +6,7 @@ from functools import lru_cache
 
 from babel.numbers import format_currency
 
-from portal.config import LOCALE
+from portal.i18n import formatting_locale
 
 MAX_AMOUNT = 99_999_999_999  # a billion in major units: far above any real invoice line
 ZERO_DECIMAL = {"JPY", "KRW"}  # currencies whose minor unit is the whole unit
@@ -23,9 +23,14 @@ def round_cents(value: Fraction | Decimal | int) -> int:
     return rounded if exact >= 0 else -rounded
 
 
+def format_money(cents: int, currency: str, locale: str | None = None) -> str:
+    """Human form, in the locale's symbols, grouping and minus sign: $12.34, -€5.00, ¥1,200.
+    Without ``locale``: the language being rendered now (portal/i18n.py), else en_US."""
+    return _format_money(cents, currency, locale or formatting_locale())
+
+
 @lru_cache(maxsize=4096)  # a page shows the same few prices again and again; babel is slow
-def format_money(cents: int, currency: str, locale: str = LOCALE) -> str:
-    """Human form, in the locale's symbols, grouping and minus sign: $12.34, -€5.00, ¥1,200."""
+def _format_money(cents: int, currency: str, locale: str) -> str:
     code = currency.upper()
     zero_decimal = code in ZERO_DECIMAL
     amount = Decimal(cents) if zero_decimal else Decimal(cents).scaleb(-2)

@@ -142,6 +142,9 @@ class ChangePlan:
     next_invoice: Totals
     # A change of billing interval starts a new period now: (its start, its end).
     new_period: tuple[datetime, datetime] | None = None
+    # When the new items take over: None for now; the period end for a change scheduled
+    # for the renewal (billing/scheduled_changes.py).
+    effective_at: datetime | None = None
 
     @property
     def amount_due_now(self) -> int:

@@ -22,6 +22,7 @@ from .subscriptions import renew_subscription
 class BillingRun:
     renewed: int = 0
     ended: int = 0
+    resumed: int = 0  # paused collections that resumed on their date
     past_due: int = 0
     discounts_expired: int = 0
     # Dunning retries run by this pass, by outcome (dunning.OUTCOMES): "exhausted" is a
@@ -43,9 +44,11 @@ class BillingRun:
 
 
 def due_subscription_ids(now: datetime, limit: int) -> list[str]:
+    """Live subscriptions whose period has ended, or whose paused collection resumes."""
+    due = (Subscription.current_period_end <= now) | (Subscription.pause_resumes_at <= now)
     query = (
         Subscription.select(Subscription.id)
-        .where(Subscription.status.in_(LIVE_STATUSES) & (Subscription.current_period_end <= now))
+        .where(Subscription.status.in_(LIVE_STATUSES) & due)
         .order_by(Subscription.current_period_end)
         .limit(limit)
     )
@@ -78,6 +81,8 @@ def run_billing(now: datetime | None = None, batch: int = 500) -> BillingRun:
         except Exception as exc:  # one bad subscription must not stop the others
             result.errors.append(f"{sub_id}: {exc}")
             continue
+        resumed = after.pause_behavior is None and after.status in LIVE_STATUSES
+        result.resumed += before.pause_behavior is not None and resumed
         if after.status in ("canceled", "incomplete_expired") and before.status != after.status:
             result.ended += 1
         elif after.current_period_end != before.current_period_end:

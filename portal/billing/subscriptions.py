@@ -1,8 +1,6 @@
 """Subscriptions: create (first invoice + charge), cancel now or at period end, resume, renew."""
 
-from dataclasses import replace
 from datetime import datetime, timedelta
-from fractions import Fraction
 
 from portal.errors import Conflict
 from portal.models import (
@@ -19,11 +17,10 @@ from portal.models import (
 )
 from portal.webhooks import notify
 
-from . import credit, dunning
+from . import credit, dunning, pausing, scheduled_changes
 from .invoices import LineSpec, create_invoice, pay_invoice
-from .money import round_cents
 from .periods import boundary
-from .proration import credit_lines, period_line
+from .proration import period_line
 from .subscription_items import (
     LIVE_STATUSES,
     RENEWING,
@@ -34,7 +31,6 @@ from .subscription_items import (
     check_items,
     check_method,
     collect,
-    current_items,
     default_method,
     end_once_discounts,
     item_rows,
@@ -43,6 +39,7 @@ from .subscription_items import (
     pending_rows,
     priced,
 )
+from .unused_time import unused_time_credit
 
 
 def _start(company, customer, items, method, metadata, now: datetime) -> Subscription:
@@ -147,6 +144,8 @@ def _end(
     the subscription goes to the customer (their balance, or refunded when ``refund``)."""
     invoice = _final_invoice(sub, extra, now)
     sub.status, sub.ended_at, sub.cancel_at_period_end = "canceled", ended_at, False
+    sub.pause_behavior = sub.pause_resumes_at = None
+    sub.scheduled_change = None
     Discount.update(ended_at=ended_at).where(
         (Discount.subscription == sub) & Discount.ended_at.is_null()
     ).execute()
@@ -187,47 +186,19 @@ def cancel_subscription(
     return notify.subscription(Subscription.get_by_id(sub.id), "subscription.deleted")
 
 
-def _period_invoice(sub: Subscription) -> Invoice | None:
-    """The paid invoice that bought the current period, if any."""
-    return (
-        Invoice.select()
-        .where(
-            (Invoice.subscription == sub)
-            & (Invoice.period_start == sub.current_period_start)
-            & (Invoice.status == "PAID")
-            & (Invoice.total > 0)
-        )
-        .order_by(Invoice.created_at)
-        .first()
-    )
-
-
-def _current_period_paid(sub: Subscription) -> bool:
-    return _period_invoice(sub) is not None
-
-
-def unused_time_credit(sub: Subscription, now: datetime) -> list[LineSpec]:
-    """Credit for the unused rest of a paid period, for what was actually paid: a discount
-    on the period's invoice shrinks the credit in the same proportion."""
-    invoice = _period_invoice(sub)
-    if invoice is None:
-        return []
-    lines = credit_lines(current_items(sub), sub.current_period_start, sub.current_period_end, now)
-    if invoice.subtotal <= 0 or invoice.total >= invoice.subtotal:
-        return lines
-    share = Fraction(invoice.total, invoice.subtotal)
-    return [
-        replace(
-            line,
-            amount=-round_cents(-line.amount * share),
-            unit_amount=-round_cents(-line.unit_amount * share),
-            description=f"{line.description} (after discount)",
-        )
-        for line in lines
-    ]
-
-
 def resume_subscription(sub: Subscription, now: datetime | None = None) -> Subscription:
+    """``POST /subscriptions/:id/resume``: a paused collection resumes (first, when it is
+    also set to cancel: the cancellation stays); otherwise a scheduled cancellation is
+    undone. A subscription dunning paused resumes only by paying its open invoice."""
+    sub = lock(sub)
+    if pausing.collection_paused(sub):
+        return pausing.resume_paused(sub, now)
+    if sub.status == "paused" and not sub.cancel_at_period_end:
+        raise Conflict(pausing.DUNNING_PAUSED)
+    return undo_cancellation(sub)
+
+
+def undo_cancellation(sub: Subscription) -> Subscription:
     """Undo a scheduled cancellation before the period ends."""
     sub = lock(sub)
     if sub.status not in LIVE_STATUSES or not sub.cancel_at_period_end:
@@ -241,29 +212,41 @@ def resume_subscription(sub: Subscription, now: datetime | None = None) -> Subsc
     return sub
 
 
-def _renew_once(sub: Subscription, now: datetime) -> Invoice:
-    """Move to the next period and invoice it: items, pending lines, current coupons."""
+def _renew_once(sub: Subscription, now: datetime, pause: str | None = None) -> Invoice | None:
+    """Move to the next period and invoice it: items, pending lines, current coupons. While
+    collection is paused (``pause``: its behavior) nothing is charged and no credit taken:
+    ``void`` writes no invoice (pending lines and once-coupons wait for the next billed
+    one), ``keep_as_draft`` writes a draft, ``mark_uncollectible`` an uncollectible one.
+    A change scheduled for the renewal takes over first: the new period is for its items."""
+    if sub.scheduled_change:
+        scheduled_changes.apply_at_renewal(sub, now)
     rows = item_rows(sub)
     start, end = sub.current_period_end, next_period_end(sub, rows)
     Discount.update(ended_at=Discount.end).where(
         (Discount.subscription == sub) & Discount.ended_at.is_null() & (Discount.end <= start)
     ).execute()
-    pending = pending_rows(sub)
-    items = priced([(row.price, row.quantity) for row in rows])
-    invoice = create_invoice(
-        company=sub.company,
-        customer=sub.customer,
-        currency=sub.currency,
-        lines=[period_line(i, start, end) for i in items] + [as_line(p) for p in pending],
-        subscription=sub,
-        coupons=active_coupons(sub, start),
-        period_start=start,
-        period_end=end,
-        now=now,
-    )
-    ids = [row.id for row in pending]
-    PendingInvoiceItem.update(invoice=invoice).where(PendingInvoiceItem.id.in_(ids)).execute()
-    end_once_discounts(sub, now)
+    invoice = None
+    if pause != "void":
+        pending = pending_rows(sub)
+        items = priced([(row.price, row.quantity) for row in rows])
+        invoice = create_invoice(
+            company=sub.company,
+            customer=sub.customer,
+            currency=sub.currency,
+            lines=[period_line(i, start, end) for i in items] + [as_line(p) for p in pending],
+            subscription=sub,
+            coupons=active_coupons(sub, start),
+            period_start=start,
+            period_end=end,
+            now=now,
+            draft=pause == "keep_as_draft",
+            use_credit=pause is None,
+        )
+        ids = [row.id for row in pending]
+        PendingInvoiceItem.update(invoice=invoice).where(PendingInvoiceItem.id.in_(ids)).execute()
+        end_once_discounts(sub, now)
+        if pause == "mark_uncollectible":
+            pausing.mark_uncollectible(invoice, now)
     sub.current_period_start, sub.current_period_end = start, end
     sub.version += 1
     sub.save()
@@ -271,12 +254,15 @@ def _renew_once(sub: Subscription, now: datetime) -> Invoice:
 
 
 def renew_subscription(sub: Subscription, now: datetime | None = None) -> Subscription:
-    """Close every period that has ended by ``now``: invoice and charge the next one, or end
-    the subscription when it was set to cancel. Calling it again at the same instant (or
-    before the new period ends) does nothing."""
+    """Close every period that has ended by ``now``: invoice and charge the next one (while
+    collection is paused, as its behavior says), or end the subscription when it was set to
+    cancel; a pause whose date has come resumes first. Calling it again at the same instant
+    (or before the new period ends) does nothing."""
     now = now or utcnow()
     sub = lock(sub)
     while sub.current_period_end <= now and sub.status in LIVE_STATUSES:
+        # A pause that ends on or before this renewal ends first: the renewal is billed.
+        sub = pausing.resume_due(sub, sub.current_period_end)
         if sub.cancel_at_period_end:
             _end(sub, sub.current_period_end, [], now)
         elif sub.status == "incomplete":
@@ -284,6 +270,8 @@ def renew_subscription(sub: Subscription, now: datetime | None = None) -> Subscr
             sub.status, sub.ended_at = "incomplete_expired", sub.current_period_end
             sub.version += 1
             sub.save()
+        elif pausing.collection_paused(sub):
+            _renew_once(sub, now, sub.pause_behavior)
         elif sub.status in RENEWING:
             invoice = _renew_once(sub, now)
             if invoice.status == "OPEN":
@@ -294,4 +282,4 @@ def renew_subscription(sub: Subscription, now: datetime | None = None) -> Subscr
         sub = Subscription.get_by_id(sub.id)
         ended = sub.status not in LIVE_STATUSES
         notify.subscription(sub, "subscription.deleted" if ended else "subscription.updated")
-    return sub
+    return pausing.resume_due(sub, now)

@@ -113,6 +113,13 @@ def subscription(s: Subscription, items: list, discount: dict | None) -> dict:
             "reason": s.cancellation_reason,
             "comment": s.cancellation_comment,
         },
+        "pause_collection": None
+        if s.pause_behavior is None
+        else {"behavior": s.pause_behavior, "resumes_at": iso(s.pause_resumes_at)},
+        # Items that replace the current ones at the renewal (a downgrade the portal deferred).
+        "scheduled_change": None
+        if not s.scheduled_change
+        else {"items": s.scheduled_change, "effective_at": iso(s.current_period_end)},
         **_as_stored(s, "latest_invoice_id", "credit_balance"),
         "discount": discount,
         "metadata": s.metadata or {},

@@ -9,7 +9,10 @@ from . import (  # noqa: E402,F401  (importing registers the routes)
     cancel_views,
     home,
     invoice_views,
+    language,
+    pause_views,
     payment_views,
+    resubscribe_views,
     signin_views,
     subscription_views,
 )

@@ -9,6 +9,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.access.activity import record_event
@@ -19,6 +20,7 @@ from portal.db import write_transaction
 from portal.digits import whole_number
 from portal.errors import Conflict, RateLimited, ValidationFailed
 from portal.extensions import htmx
+from portal.i18n import N_
 from portal.models import Company, Customer
 from portal.portal_settings.tenancy import origin_for
 from portal.ratelimits import allow_email_change
@@ -86,7 +88,7 @@ def save_billing_information():
                         current_user.customer, _changes(form), expected_version=version
                     )
                     _record_update(sorted(_changes(form)))
-            flash("Billing information saved.", "done")
+            flash(N_("Billing information saved."), "done")
             return redirect(url_for("customer.billing_information"), 303)
         except ValidationFailed as exc:
             for name, message in exc.fields.items():
@@ -145,8 +147,11 @@ def change_email():
                 if claim_nonce(email_form.form_nonce.data, "email_change"):
                     _send_email_confirmation(email_form.email.data)
             flash(
-                f"We sent a confirmation link to {email_form.email.data}. "
-                "Your billing email changes once you open it."
+                _(
+                    "We sent a confirmation link to %(email)s. "
+                    "Your billing email changes once you open it.",
+                    email=email_form.email.data,
+                )
             )
             if htmx:
                 return render_region(TEMPLATE, "email_region", **_context())
@@ -166,7 +171,7 @@ def _send_email_confirmation(new_email: str) -> None:
     if not allow_email_change(customer.id):
         # Raised inside the transaction: the change request and the nonce roll back.
         raise RateLimited(
-            "You asked for several confirmation e-mails in a short time. Try again later."
+            N_("You asked for several confirmation e-mails in a short time. Try again later.")
         )
     origin = origin_for(company.id, current_app.config["PORTAL_BASE_URL"])
     billing_info.queue_email_change_confirmation(company, row, token, origin)

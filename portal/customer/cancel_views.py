@@ -2,10 +2,12 @@
 (accept the offer, or keep a subscription already set to end)."""
 
 from flask import flash, redirect, request, url_for
+from flask_babel import gettext as _
 
-from portal.billing.coupons import describe
 from portal.customer import bp
+from portal.customer.offers import offer_text
 from portal.customer.session import signed_in
+from portal.i18n import N_
 from portal.models import utcnow
 from portal.self_service import subscriptions as rules
 from portal.timefmt import human_date
@@ -56,7 +58,7 @@ def cancel_offer(subscription_id):
     sub = cancellable_subscription(subscription_id)
     reason, comment = _reason_args()
     if _reason_missing(reason):
-        return _reason_page(sub, status=422, error="Choose a reason.")
+        return _reason_page(sub, status=422, error=N_("Choose a reason."))
     coupon = rules.retention_offer(sub, settings())
     if coupon is None:
         confirm = url_for(
@@ -69,7 +71,7 @@ def cancel_offer(subscription_id):
     return render_portal(
         "customer/cancel_offer.html",
         sub=sub,
-        offer=describe(coupon, sub.currency),
+        offer=offer_text(coupon, sub.currency),
         reason=reason,
         comment=comment,
         form=NonceForm(formdata=None),
@@ -126,10 +128,10 @@ def _flash_cancel_outcome(ended, error: str | None) -> None:
     if error:
         flash(error, "error")
     elif ended is not None and ended.status == "canceled":
-        flash("Your subscription has ended.", "done")
+        flash(N_("Your subscription has ended."), "done")
     elif ended is not None:
         ends = human_date(ended.current_period_end)
-        flash(f"Your subscription stays active until {ends}, then ends.", "done")
+        flash(_("Your subscription stays active until %(date)s, then ends.", date=ends), "done")
 
 
 @bp.route("/portal/subscriptions/<subscription_id>/keep", methods=["POST"])
@@ -143,7 +145,7 @@ def keep(subscription_id):
         return kept
 
     kept, error = act_once("keep", work)
-    flash_outcome(error, "Your subscription will continue. Nothing else changes.")
+    flash_outcome(error, N_("Your subscription will continue. Nothing else changes."))
     return back_to_list(sub)
 
 
@@ -162,5 +164,5 @@ def accept_offer(subscription_id):
         return kept
 
     _kept, error = act_once("retain", work)
-    flash_outcome(error, "Offer applied. Thanks for staying!")
+    flash_outcome(error, N_("Offer applied. Thanks for staying!"))
     return back_to_list(sub)

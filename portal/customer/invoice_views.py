@@ -1,6 +1,7 @@
 """Invoices: paginated list, detail with Pay now, PDF download — only the customer's own."""
 
 from flask import abort, flash, make_response, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
@@ -16,6 +17,7 @@ from portal.documents.invoice_data import pdf_data
 from portal.documents.invoice_pdf import render_invoice_pdf
 from portal.errors import DomainError
 from portal.extensions import htmx
+from portal.i18n import N_, translate
 from portal.models import Charge, Invoice, PaymentMethod
 
 from . import overview
@@ -119,7 +121,7 @@ def invoice(invoice_id):
 def pay_invoice(invoice_id):
     invoice = _payable_invoice(invoice_id)
     form = _pay_form(invoice, overview.methods(current_user.customer_id), request.form)
-    error = _pay(invoice, form) if form.validate_on_submit() else "Choose a payment method."
+    error = _pay(invoice, form) if form.validate_on_submit() else N_("Choose a payment method.")
     invoice = _detail_row(invoice.id)  # paid now, perhaps: shown once more all the same
     if htmx:
         return render_region(
@@ -155,9 +157,10 @@ def _pay(invoice: Invoice, form: PayForm) -> str | None:
 def _outcome(charge: Charge | None) -> str | None:
     if charge is None or charge.status == "succeeded":
         if charge is not None:
-            flash("Payment received. Thank you!", "done")
+            flash(N_("Payment received. Thank you!"), "done")
         return None
-    return f"{charge.failure_message or 'The payment failed.'} Try another payment method."
+    reason = translate(charge.failure_message or N_("The payment failed."))
+    return _("%(reason)s Try another payment method.", reason=reason)
 
 
 @bp.route("/portal/invoices/<invoice_id>/pdf")

@@ -20,6 +20,7 @@ from portal.models import (
     Subscription,
     SubscriptionItem,
 )
+from portal.self_service.scope import shown_invoices
 
 LIVE = ("trialing", "active", "past_due", "unpaid", "incomplete", "paused")
 
@@ -36,6 +37,8 @@ class SubscriptionView:
     items: list
     coupons: list
     next_amount: int
+    # (price with its product, quantity) replacing the items at the renewal, if scheduled
+    scheduled: list | None = None
 
     @property
     def name(self) -> str:
@@ -104,16 +107,34 @@ def subscriptions(customer_id: str, statuses=LIVE, held=None) -> list[Subscripti
         pending_amounts[sub.id] = row.pending or 0
     if held is None:
         held = credit.balances(customer_id) if subs else {}
+    scheduled = _scheduled(subs.values())
     views = []
     for sub in subs.values():
         sub_items = list(items.get(sub.id, {}).values())
         sub_coupons = list(coupons.get(sub.id, {}).values())
-        lines = [_Line(i.price.unit_amount * i.quantity) for i in sub_items]
+        later = scheduled.get(sub.id)
+        # The next invoice is for the scheduled items when a change waits for it.
+        billed = later or [(i.price, i.quantity) for i in sub_items]
+        lines = [_Line(price.unit_amount * quantity) for price, quantity in billed]
         lines.append(_Line(int(pending_amounts[sub.id])))
         available = sub.credit_balance + held.get(sub.currency, 0)
         totals = compute_totals(lines, sub_coupons, sub.currency, available)
-        views.append(SubscriptionView(sub, sub_items, sub_coupons, totals.amount_due))
+        views.append(SubscriptionView(sub, sub_items, sub_coupons, totals.amount_due, later))
     return views
+
+
+def _scheduled(subs) -> dict[str, list]:
+    """Subscription id → the (price, quantity) of its scheduled change: one statement for
+    the whole page, and only when a change is scheduled."""
+    wanted = {sub.id: sub.scheduled_change for sub in subs if sub.scheduled_change}
+    ids = {item["price_id"] for change in wanted.values() for item in change}
+    if not ids:
+        return {}
+    prices = {p.id: p for p in Price.select(Price, Product).join(Product).where(Price.id.in_(ids))}
+    return {
+        sub_id: [(prices[i["price_id"]], i["quantity"]) for i in change if i["price_id"] in prices]
+        for sub_id, change in wanted.items()
+    }
 
 
 @dataclass
@@ -166,6 +187,7 @@ def _invoice_detail_query(company_id, customer_id, invoice_id):
             (Invoice.id == invoice_id)
             & (Invoice.company == company_id)
             & (Invoice.customer == customer_id)
+            & shown_invoices()
         )
     )
 
@@ -205,14 +227,16 @@ def invoice_lines(invoice_id: str) -> list[InvoiceLine]:
 
 
 _INVOICE_COUNT = Compiled(
-    lambda customer: Invoice.select(fn.COUNT(Invoice.id)).where(Invoice.customer == customer),
+    lambda customer: Invoice.select(fn.COUNT(Invoice.id)).where(
+        (Invoice.customer == customer) & shown_invoices()
+    ),
     customer=CUSTOMER_MARK,
 )
 _INVOICE_PAGE = Compiled(
     # Same order as the merchant API: invoices issued in the same instant by number.
     lambda customer, limit, offset: (
         Invoice.select()
-        .where(Invoice.customer == customer)
+        .where((Invoice.customer == customer) & shown_invoices())
         .order_by(Invoice.created_at.desc(), Invoice.number.desc())
         .limit(limit)
         .offset(offset)

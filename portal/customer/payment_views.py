@@ -2,6 +2,7 @@
 confirmation step: its own page without JavaScript, in the method's row with htmx)."""
 
 from flask import abort, current_app, flash, g, make_response, request
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.access.activity import record_event
@@ -13,6 +14,7 @@ from portal.customer.session import signed_in
 from portal.db import write_transaction
 from portal.errors import DomainError, NotFound
 from portal.extensions import htmx
+from portal.i18n import N_
 from portal.models import PaymentMethod
 
 from . import overview
@@ -30,7 +32,7 @@ from .shell import (
 
 TEMPLATE = "customer/payment_methods.html"
 CONFIRM_TEMPLATE = "customer/remove_method_confirm.html"
-TOKENIZE_IN_BROWSER = (
+TOKENIZE_IN_BROWSER = N_(
     "Card details go straight to the payment processor: turn on JavaScript to add a card."
 )
 REGION = "methods_region"
@@ -118,8 +120,10 @@ def _attach(form, action: str, make_token, expected_type: str, label: str, **ext
         else:
             form.form_errors.extend(exc.fields.values() or [exc.message])
         return False
-    kind = "Card" if method.type == "PAYMENT_CARD" else "Bank account"
-    flash(f"{kind} ending in {method.last_four} added.")
+    if method.type == "PAYMENT_CARD":
+        flash(_("Card ending in %(last_four)s added.", last_four=method.last_four))
+    else:
+        flash(_("Bank account ending in %(last_four)s added.", last_four=method.last_four))
     g.acted_on = f"method-{method.id}"
     return True
 
@@ -214,7 +218,7 @@ def _method_action(method_id: str, action: str, work, message: str):
                 )
     except (DomainError, NotFound) as exc:
         return _failed(error=exc.message)
-    flash(message.format(last_four=method.last_four))
+    flash(_(message, last_four=method.last_four))
     if action != "removed":
         g.acted_on = f"method-{method.id}"
     return _done()
@@ -227,7 +231,7 @@ def make_default(method_id):
         method_id,
         "made_default",
         instruments.make_default,
-        "The method ending in {last_four} is now your default.",
+        N_("The method ending in %(last_four)s is now your default."),
     )
 
 
@@ -248,5 +252,8 @@ def remove_method_confirm(method_id):
 @signed_in
 def remove_method(method_id):
     return _method_action(
-        method_id, "removed", instruments.remove, "The method ending in {last_four} was removed."
+        method_id,
+        "removed",
+        instruments.remove,
+        N_("The method ending in %(last_four)s was removed."),
     )

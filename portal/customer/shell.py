@@ -10,17 +10,18 @@ from portal.customer.session import SESSION_COOKIE
 from portal.db import db
 from portal.errors import FeatureDisabled, NotFound
 from portal.extensions import htmx
+from portal.i18n import N_
 from portal.models import Company, FormNonce, utcnow
 from portal.portal_settings.config import settings_at
 from portal.security import random_token, sha256_hex
 from portal.self_service import scope
 
 SECTIONS = (
-    ("customer.home", "Overview", None),
-    ("customer.subscriptions", "Subscriptions", "subscriptions_enabled"),
-    ("customer.payment_methods", "Payment methods", "payment_methods_enabled"),
-    ("customer.billing_information", "Billing information", None),
-    ("customer.invoices", "Invoices", "invoice_history_enabled"),
+    ("customer.home", N_("Overview"), None),
+    ("customer.subscriptions", N_("Subscriptions"), "subscriptions_enabled"),
+    ("customer.payment_methods", N_("Payment methods"), "payment_methods_enabled"),
+    ("customer.billing_information", N_("Billing information"), None),
+    ("customer.invoices", N_("Invoices"), "invoice_history_enabled"),
 )
 
 

@@ -7,7 +7,9 @@ from flask_login import current_user
 
 from portal.access.activity import record_event
 from portal.db import write_transaction
-from portal.errors import DomainError
+from portal.digits import is_ascii_digits
+from portal.errors import Conflict, DomainError
+from portal.i18n import N_
 from portal.models import Subscription
 from portal.self_service import preview_tokens
 from portal.self_service import subscriptions as rules
@@ -78,3 +80,25 @@ def sealed_instant(sub: Subscription, expected_version: int | None):
     return preview_tokens.preview_instant(
         current_app.config["SECRET_KEY"], request.form.get("preview_token"), sub, expected_version
     )
+
+
+def whole_number(raw: str) -> int | None:
+    """Digits only; past 9 digits, out of any range (a clear message, not an overflow)."""
+    if not is_ascii_digits(raw):
+        return None
+    return int(raw) if len(raw) <= 9 else 10**9
+
+
+def requested_target() -> tuple[str | None, int | None]:
+    """The plan (price id) and quantity a choose form asked for; None for either not given."""
+    price_id = (request.values.get("price_id") or "").strip()[:64] or None
+    raw = (request.values.get("quantity") or "").strip()
+    if raw and whole_number(raw) is None:
+        raise Conflict(N_("Enter the quantity as a whole number."))
+    return price_id, (whole_number(raw) if raw else None)
+
+
+def back_to_choosing(sub, exc: DomainError, endpoint: str = "customer.change_start"):
+    """A refused choice: back to the page where it was made, with the reason."""
+    flash(exc.message, "error")
+    return redirect(url_for(endpoint, subscription_id=sub.id), 303)

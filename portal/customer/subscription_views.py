@@ -6,9 +6,11 @@ from flask_login import current_user
 
 from portal.customer import bp
 from portal.customer.session import signed_in
-from portal.digits import is_ascii_digits
 from portal.errors import Conflict, DomainError, PaymentDeclined, ValidationFailed
+from portal.i18n import N_
 from portal.models import utcnow
+from portal.portal_settings.quantity_limits import quantity_range
+from portal.self_service import pausing, resubscribe
 from portal.self_service import subscriptions as rules
 
 from . import overview
@@ -16,11 +18,14 @@ from .forms import NonceForm
 from .shell import customer_credits, new_nonce, render_portal, require_section, settings
 from .subscription_actions import (
     act_once,
+    back_to_choosing,
     back_to_list,
     own_subscription,
     record_subscription_event,
+    requested_target,
     seal_preview,
     sealed_instant,
+    whole_number,
 )
 
 LISTED = (*overview.LIVE, "canceled")
@@ -36,6 +41,9 @@ def subscriptions():
         "customer/subscriptions.html",
         subscriptions=views,
         changeable=allowed,
+        pausable={v.sub.id for v in views if pausing.offers_pause(v.sub, settings())},
+        resumable={v.sub.id for v in views if pausing.customer_paused(v.sub)},
+        restartable={v.sub.id for v in views if resubscribe.offers_restart(v.sub, settings())},
         form=NonceForm(formdata=None),
         nonce=new_nonce,
     )
@@ -52,32 +60,15 @@ def change_start(subscription_id):
     if len(view.items) != 1:
         abort(404)  # several items: the merchant changes them; no form that always fails
     options = rules.switch_options(sub, settings()) if settings()["allow_plan_switch"] else []
+    product_id = view.items[0].price.product_id
+    low, high = quantity_range(settings(), product_id, rules.MAX_PORTAL_QUANTITY)
     return render_portal(
         "customer/change_plan.html",
         view=view,
         options=options,
-        max_quantity=rules.MAX_PORTAL_QUANTITY,
+        min_quantity=low,
+        max_quantity=high,
     )
-
-
-def _whole(raw: str) -> int | None:
-    """Digits only; past 9 digits, out of any range (a clear message, not an overflow)."""
-    if not is_ascii_digits(raw):
-        return None
-    return int(raw) if len(raw) <= 9 else 10**9
-
-
-def _target() -> tuple[str | None, int | None]:
-    price_id = (request.values.get("price_id") or "").strip()[:64] or None
-    raw = (request.values.get("quantity") or "").strip()
-    if raw and _whole(raw) is None:
-        raise Conflict("Enter the quantity as a whole number.")
-    return price_id, (_whole(raw) if raw else None)
-
-
-def _back_to_choosing(sub, exc: DomainError):
-    flash(exc.message, "error")
-    return redirect(url_for("customer.change_start", subscription_id=sub.id), 303)
 
 
 @bp.route("/portal/subscriptions/<subscription_id>/change/preview")
@@ -85,11 +76,11 @@ def _back_to_choosing(sub, exc: DomainError):
 def change_preview(subscription_id, message=None, status=200):
     sub = own_subscription(subscription_id)
     try:
-        price_id, quantity = _target()
+        price_id, quantity = requested_target()
         now = utcnow()
         plan = rules.preview(sub, settings(), price_id, quantity, now=now)
     except DomainError as exc:
-        return _back_to_choosing(sub, exc)
+        return back_to_choosing(sub, exc)
     return render_portal(
         "customer/change_preview.html",
         status=status,
@@ -113,10 +104,10 @@ def change(subscription_id):
     sub = own_subscription(subscription_id)
     version = request.form.get("expected_version", "")
     try:
-        price_id, quantity = _target()
+        price_id, quantity = requested_target()
     except DomainError as exc:
-        return _back_to_choosing(sub, exc)
-    expected = _whole(version) or -1
+        return back_to_choosing(sub, exc)
+    expected = whole_number(version) or -1
     method_id = (request.form.get("payment_method_id") or "").strip()[:64] or None
 
     def work():
@@ -131,7 +122,7 @@ def change(subscription_id):
         act_once("change", work, raise_errors=True)
     except DomainError as exc:
         return _change_refused(sub, exc)
-    flash("Your plan has been updated.", "done")
+    flash(N_("Your plan has been updated."), "done")
     return back_to_list(sub)
 
 

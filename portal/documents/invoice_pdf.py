@@ -8,11 +8,15 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
+from flask_babel import gettext as _
 from fpdf import FPDF, FontFace
 
 from portal.billing.addresses import address_lines
 from portal.billing.money import format_money
+from portal.i18n import N_, current_language, language
 from portal.timefmt import human_date
+
+from .line_text import line_text
 
 FONTS = Path(__file__).parent / "fonts"
 INK = (17, 24, 39)
@@ -23,6 +27,14 @@ MUTED = (75, 85, 99)
 # both well above WCAG AA's 4.5:1 whatever the brand colour.
 HEADING_FILL = (243, 244, 246)
 ROW_FILL = (255, 255, 255)
+STATUSES = {
+    "PAID": N_("Paid"),
+    "OPEN": N_("Open"),
+    "PAST_DUE": N_("Past due"),
+    "VOID": N_("Void"),
+    "UNCOLLECTIBLE": N_("Uncollectible"),
+    "DRAFT": N_("Draft"),
+}
 
 
 def _rgb(hex_color: str) -> tuple[int, int, int]:
@@ -48,7 +60,7 @@ class _InvoicePdf(FPDF):
 
 def _kind(data: dict) -> str:
     """A document whose total is a credit is a credit note, not an invoice."""
-    return "Credit note" if data["totals"]["total"] < 0 else "Invoice"
+    return _("Credit note") if data["totals"]["total"] < 0 else _("Invoice")
 
 
 def _header(pdf: _InvoicePdf, data: dict) -> None:
@@ -64,14 +76,15 @@ def _header(pdf: _InvoicePdf, data: dict) -> None:
         pdf.text_line(merchant["support_email"], 9, color=MUTED)
     pdf.ln(4)
     pdf.text_line(f"{_kind(data)} {data['number']}", 14, bold=True)
+    status = STATUSES.get(data["status"])
     facts = [
-        ("Status", data["status"].replace("_", " ").title()),
-        ("Issued", _day(data["issue_date"])),
-        ("Due", _day(data["due_date"])),
-        ("Paid", _day(data["paid_date"])),
+        (_("Status"), _(status) if status else data["status"].replace("_", " ").title()),
+        (_("Issued"), _day(data["issue_date"])),
+        (_("Due"), _day(data["due_date"])),
+        (_("Paid"), _day(data["paid_date"])),
     ]
     if data["period_start"] and data["period_end"]:
-        facts.append(("Period", _span(data["period_start"], data["period_end"])))
+        facts.append((_("Period"), _span(data["period_start"], data["period_end"])))
     for label, value in facts:
         if value:
             pdf.text_line(f"{label}: {value}", 9, color=MUTED)
@@ -88,7 +101,7 @@ def _span(start: str, end: str) -> str:
 
 
 def _bill_to(pdf: _InvoicePdf, customer: dict) -> None:
-    pdf.text_line("Bill to", 9, bold=True, color=MUTED)
+    pdf.text_line(_("Bill to"), 9, bold=True, color=MUTED)
     # Invoices issued before company names existed have no such key.
     if customer.get("company_name"):
         pdf.text_line(customer["company_name"], 10, bold=True)
@@ -99,7 +112,7 @@ def _bill_to(pdf: _InvoicePdf, customer: dict) -> None:
         if line:
             pdf.text_line(line, 9)
     if customer["tax_id"]:
-        pdf.text_line(f"Tax ID: {customer['tax_id']}", 9)
+        pdf.text_line(_("Tax ID: %(tax_id)s", tax_id=customer["tax_id"]), 9)
     pdf.ln(4)
 
 
@@ -116,14 +129,14 @@ def _lines(pdf: _InvoicePdf, data: dict) -> None:
         cell_fill_mode="ALL",
     ) as table:
         pdf.set_font("DejaVu", "B", 9)
-        table.row(("Description", "Qty", "Unit price", "Amount"))
+        table.row((_("Description"), _("Qty"), _("Unit price"), _("Amount")))
         pdf.set_font("DejaVu", "", 9)
         for line in data["lines"]:
-            description = line["description"]
+            description = line_text(line["description"])
             if line["period_start"] and line["period_end"]:
                 description += "\n" + _span(line["period_start"], line["period_end"])
             if line["proration"]:
-                description += "\n(prorated)"
+                description += "\n" + _("(prorated)")
             table.row(
                 (
                     description,
@@ -137,29 +150,32 @@ def _lines(pdf: _InvoicePdf, data: dict) -> None:
 
 def _totals(pdf: _InvoicePdf, data: dict) -> None:
     totals, currency = data["totals"], data["currency"]
-    rows = [("Subtotal", totals["subtotal"])]
+    rows = [(_("Subtotal"), totals["subtotal"], False)]
     if totals["discount_amount"]:
-        rows.append(("Discount", -totals["discount_amount"]))
-    rows.append(("Total", totals["total"]))
+        rows.append((_("Discount"), -totals["discount_amount"], False))
+    rows.append((_("Total"), totals["total"], True))
     if totals["credit_applied"]:
-        rows.append(("Credit applied", -totals["credit_applied"]))
-    rows += [("Amount paid", totals["amount_paid"]), ("Amount due", totals["amount_remaining"])]
-    for label, amount in rows:
-        bold = label in ("Total", "Amount due")
+        rows.append((_("Credit applied"), -totals["credit_applied"], False))
+    rows += [(_("Amount paid"), totals["amount_paid"], False)]
+    rows += [(_("Amount due"), totals["amount_remaining"], True)]
+    for label, amount, bold in rows:
         pdf.text_line(f"{label}:  {format_money(amount, currency)}", 10, bold=bold, align="R")
 
 
-def render_invoice_pdf(data: dict) -> bytes:
-    """Draw the invoice described by ``data`` (the /invoices/:id/pdf payload).
+def render_invoice_pdf(data: dict, lang: str | None = None) -> bytes:
+    """Draw the invoice described by ``data`` (the /invoices/:id/pdf payload) in ``lang``
+    (default: the language being rendered now, portal/i18n.py).
 
-    Drawing costs far more than reading the data, so bytes are cached by the data's content:
-    any change to the invoice, customer or merchant details gives a new key."""
-    return _render_cached(json.dumps(data, sort_keys=True, separators=(",", ":")))
+    Drawing costs far more than reading the data, so bytes are cached by the data's content
+    and the language: any change to the invoice, customer or merchant details gives a new key."""
+    data_json = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    return _render_cached(data_json, lang or current_language())
 
 
 @lru_cache(maxsize=256)
-def _render_cached(data_json: str) -> bytes:
-    return _draw(json.loads(data_json))
+def _render_cached(data_json: str, lang: str) -> bytes:
+    with language(lang):
+        return _draw(json.loads(data_json))
 
 
 def _draw(data: dict) -> bytes:

@@ -13,18 +13,20 @@ from flask import Flask, current_app
 from peewee import IntegrityError
 
 from portal.db import db
+from portal.i18n import N_, translate
 from portal.models import OutboxMessage
 
 # The outbox rows written during the current request (None outside one): once its
 # transaction committed, the request wakes the delivery if there are any (portal/deferred.py).
 QUEUED: ContextVar[list | None] = ContextVar("portal_mail_queued", default=None)
 DEFAULT_BRAND_COLOR = "#4338ca"
+# In the language being rendered (the callers choose the customer's: portal/i18n.py).
 SUBJECTS = {
-    "sign_in": "Your sign-in link for {company_name}",
-    "email_change": "Confirm your new billing email for {company_name}",
-    "receipt": "Your receipt from {company_name}: invoice {number}",
-    "payment_failed": "Your payment to {company_name} failed: invoice {number}",
-    "card_expiring": "Your card for {company_name} expires soon",
+    "sign_in": N_("Your sign-in link for {company_name}"),
+    "email_change": N_("Confirm your new billing email for {company_name}"),
+    "receipt": N_("Your receipt from {company_name}: invoice {number}"),
+    "payment_failed": N_("Your payment to {company_name} failed: invoice {number}"),
+    "card_expiring": N_("Your card for {company_name} expires soon"),
 }
 _LINE_BREAKS = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]+")
 _ADDRESS = re.compile(r"[^@\s<>(),;:\"\[\]\\]+@[^@\s<>(),;:\"\[\]\\]+")
@@ -64,7 +66,7 @@ def enqueue(
     context = _branded(
         {"company_name": company.name, "brand_color": company.brand_color, **context}
     )
-    subject = clean_header(subject or SUBJECTS[template].format(**context))[:200]
+    subject = clean_header(subject or translate(SUBJECTS[template]).format(**context))[:200]
     text_body, html_body = render(template, context)
     existing = OutboxMessage.get_or_none(OutboxMessage.dedupe_key == dedupe_key)
     if existing is not None:

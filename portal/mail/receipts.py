@@ -5,6 +5,7 @@ from flask import Flask, current_app, has_app_context
 
 from portal.billing import invoices
 from portal.billing.money import format_money
+from portal.i18n import customer_language, language
 from portal.mail import outbox as mail
 from portal.models import Company, Customer, Invoice
 from portal.portal_settings.config import get_config, settings_of
@@ -25,6 +26,11 @@ def queue_receipt(invoice_id: str) -> None:
     if not settings["receipt_emails_enabled"] or not customer.email:
         return
     origin = origin_for(company.id, current_app.config["PORTAL_BASE_URL"])
+    with language(customer_language(customer, settings)):
+        _enqueue_receipt(company, customer, invoice, settings, origin)
+
+
+def _enqueue_receipt(company, customer, invoice, settings, origin) -> None:
     mail.enqueue(
         company=company,
         kind="receipt",
@@ -53,7 +59,9 @@ def attachment_for(reference: str) -> tuple[str, bytes] | None:
     if invoice is None:
         return None
     data = pdf_data(invoice)
-    return data["filename"], render_invoice_pdf(data)
+    customer = Customer.get_by_id(invoice.customer_id)
+    settings = settings_of(get_config(Company.get_by_id(invoice.company_id)))
+    return data["filename"], render_invoice_pdf(data, customer_language(customer, settings))
 
 
 def install(app: Flask) -> None:

@@ -7,14 +7,15 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 
 from portal.errors import ValidationFailed
-from portal.portal_settings.config import update_config
+from portal.portal_settings.config import MAX_PAUSE_PERIODS, update_config
 from portal.portal_settings.config_schema import PortalConfigPatch
 
 
 @dataclass(frozen=True)
 class Control:
     name: str
-    kind: str  # switch | choice | multi | reasons | products | coupon | domain | url | text
+    # switch | choice | count | multi | reasons | products | limits | coupon | domain | url | text
+    kind: str
     label: str
     help: str
     parent: str | None = None
@@ -23,6 +24,10 @@ class Control:
 
 def _c(name, kind, label, help, parent=None, options=()) -> Control:
     return Control(name, kind, label, help, parent, options)
+
+
+LIMIT_MIN, LIMIT_MAX = "limit-min-", "limit-max-"  # + product id: the quantity limit inputs
+LANGUAGE_OPTIONS = (("en", "English"), ("de", "German (Deutsch)"), ("es", "Spanish (Español)"))
 
 
 SECTIONS = (
@@ -55,6 +60,27 @@ SECTIONS = (
            "subscriptions_enabled",
            (("immediately", "Immediately, on a separate invoice"),
             ("period_end", "On the next regular invoice"))),
+        _c("downgrade_timing", "choice", "When a downgrade takes effect",
+           "A downgrade is a change to a plan or quantity that costs less per year, or to a "
+           "shorter billing interval. At the renewal: the customer keeps what they paid for "
+           "until the period ends and sees the change as pending, which they can cancel.",
+           "subscriptions_enabled",
+           (("immediately", "Immediately, priced like any other change"),
+            ("period_end", "At the renewal, with nothing charged or credited now"))),
+        _c("quantity_limits", "limits", "Quantity limits",
+           "The fewest and most units customers can choose for each product in the portal; "
+           "leave both empty for 1 to 1000. Applies to quantity changes and plan switches.",
+           "subscriptions_enabled"),
+        _c("pause_enabled", "switch", "Pausing",
+           "Customers can pause a subscription for a few billing periods and resume it early; "
+           "no invoice is issued while it is paused.", "subscriptions_enabled"),
+        _c("pause_max_periods", "count", "Longest pause",
+           "The most billing periods a customer may pause for.", "pause_enabled",
+           tuple((str(n), f"Up to {n} billing period{'s' if n > 1 else ''}")
+                 for n in range(1, MAX_PAUSE_PERIODS + 1))),
+        _c("resubscribe_enabled", "switch", "Resubscribing",
+           "Customers whose subscription ended or is set to end can start it again on an "
+           "allowed plan; the first period is charged at once.", "subscriptions_enabled"),
     )),
     ("cancellations", "Cancellations", (
         _c("cancellations_enabled", "switch", "Cancellations",
@@ -88,6 +114,15 @@ SECTIONS = (
            "Customers can list, pay and download their invoices as PDF."),
         _c("receipt_emails_enabled", "switch", "E-mail receipts",
            "When an invoice is paid, the customer gets a receipt with the invoice PDF."),
+    )),
+    ("languages", "Languages", (
+        _c("supported_locales", "multi", "Languages offered",
+           "The languages of the portal pages, e-mails and invoice PDFs; customers choose "
+           "among them in the portal footer, which hides the choice when only one is ticked.",
+           options=LANGUAGE_OPTIONS),
+        _c("default_locale", "choice", "Default language",
+           "For customers who chose none and whose browser asks for none of the languages "
+           "offered; must be one of them.", options=LANGUAGE_OPTIONS),
     )),
     ("links", "Links and text", (
         _c("return_url", "url", "Return link",
@@ -125,11 +160,37 @@ def read_value(control: Control, form):
         return [value for value in form.getlist(name) if value]
     if kind == "reasons":
         return [line.strip() for line in form.getlist(name) if line.strip()]
+    if kind == "limits":
+        return _read_limits(form)
     value = form.get(name)
+    if kind == "count":  # a whole number, as the JSON API takes it
+        return int(value) if value and value.isdigit() and len(value) < 4 else value
     if kind in ("coupon", "domain", "url", "text"):
         value = (value or "").strip()
         return value or None
     return value
+
+
+def _whole(text: str):
+    """A whole number as the JSON API takes it; anything else as typed, for its 422."""
+    text = text.strip()
+    return int(text) if text.isdigit() and len(text) < 6 else text
+
+
+def _read_limits(form) -> list[dict]:
+    """``limit-min-<product id>`` and ``limit-max-<product id>`` inputs, one pair per
+    product; a product with both empty has no limit."""
+    limits = []
+    for key in form:
+        if not key.startswith(LIMIT_MIN):
+            continue
+        product_id = key.removeprefix(LIMIT_MIN)
+        low, high = form.get(key, ""), form.get(LIMIT_MAX + product_id, "")
+        if low.strip() or high.strip():
+            limit = {"product_id": product_id, "minimum": _whole(low) if low.strip() else 1}
+            limit["maximum"] = _whole(high) if high.strip() else None
+            limits.append(limit)
+    return limits
 
 
 def read_form(form, settings: dict) -> dict:

@@ -30,6 +30,7 @@ class Customer(BaseModel):
     country = CharField(max_length=2, null=True)
     tax_id = CharField(max_length=40, null=True)
     tags = JSONField(null=True)
+    locale = CharField(max_length=8, null=True)  # the portal language the customer chose
     version = IntegerField(default=1)
 
     class Meta:
@@ -112,6 +113,14 @@ class Subscription(BaseModel):
     credit_balance = BigIntegerField(default=0)
     metadata = JSONField(null=True)
     version = IntegerField(default=1)
+    # Collection paused by the merchant or the customer (None: not paused): what renewals
+    # do meanwhile (void | keep_as_draft | mark_uncollectible) and when it resumes by itself.
+    pause_behavior = CharField(max_length=20, null=True)
+    pause_resumes_at = DateTimeField(null=True, index=True)  # run-billing resumes it then
+    # [{price_id, quantity}] that replace the items at the renewal (scheduled_changes.py).
+    scheduled_change = JSONField(null=True)
+    # The subscription a customer started again from this ended one in the portal.
+    resubscribed_to_id = CharField(max_length=36, null=True)
 
     class Meta:
         indexes = ((("company", "status"), False),)

@@ -6,7 +6,10 @@ from urllib.parse import urlsplit
 
 from portal.db import locked, write_transaction
 from portal.errors import ValidationFailed
+from portal.i18n import LANGUAGES
 from portal.models import Coupon, CustomDomain, PortalConfig, Product, utcnow
+
+from .quantity_limits import check_quantity_limits, with_defaults
 
 DEFAULT_REASONS = [
     "Too expensive",
@@ -33,18 +36,28 @@ DEFAULTS = {
     "retention_coupon_id": None,
     "subscription_proration_behavior": "prorate",
     "subscription_charge_timing": "immediately",
+    "downgrade_timing": "immediately",
+    "quantity_limits": [],
+    "pause_enabled": False,
+    "pause_max_periods": 3,
+    "resubscribe_enabled": True,
     "invoice_history_enabled": True,
     "receipt_emails_enabled": True,
     "return_url": None,
     "portal_header": None,
     "custom_domain_id": None,
+    "default_locale": "en",
+    "supported_locales": list(LANGUAGES),
 }
 PAYMENT_KINDS = ("card", "bank_account")
+PORTAL_MAX_QUANTITY = 1000  # the most units a customer can choose in the portal
+MAX_PAUSE_PERIODS = 3  # the most billing periods a customer may pause for
 CHOICES = {
     "cancellation_mode": ("immediately", "end_of_period"),
     "cancellation_credit_destination": ("credit_balance", "original_payment_method"),
     "subscription_proration_behavior": ("none", "prorate", "full_difference"),
     "subscription_charge_timing": ("immediately", "period_end"),
+    "downgrade_timing": ("immediately", "period_end"),
 }
 _BIDI_OR_CONTROL = re.compile(r"[\u0000-\u001f\u007f\u202a-\u202e\u2066-\u2069]")
 
@@ -116,6 +129,9 @@ def _check_rules(company, settings: dict, env: str) -> dict:
     for name, options in CHOICES.items():
         if settings[name] not in options:
             errors[name] = f"Choose one of: {', '.join(options)}."
+    max_periods = settings["pause_max_periods"]
+    if type(max_periods) is not int or not 1 <= max_periods <= MAX_PAUSE_PERIODS:
+        errors["pause_max_periods"] = f"Choose 1 to {MAX_PAUSE_PERIODS} billing periods."
     reasons = settings["cancellation_reasons"]
     if settings["cancellation_reasons_enabled"] and not 1 <= len(reasons) <= 10:
         errors["cancellation_reasons"] = "Give 1 to 10 reasons while reasons are on."
@@ -154,7 +170,22 @@ def _check_rules(company, settings: dict, env: str) -> dict:
         .exists()
     ):
         errors["custom_domain_id"] = "Choose a verified custom domain of this account."
+    errors.update(_check_languages(settings))
+    errors.update(check_quantity_limits(company, settings["quantity_limits"], PORTAL_MAX_QUANTITY))
     return errors
+
+
+def _check_languages(settings: dict) -> dict:
+    offered = settings["supported_locales"]
+    if (
+        not offered
+        or any(lang not in LANGUAGES for lang in offered)
+        or len(set(offered)) != len(offered)
+    ):
+        return {"supported_locales": f"Choose from {', '.join(LANGUAGES)}, each once."}
+    if settings["default_locale"] not in offered:
+        return {"default_locale": "The default language must be one of supported_locales."}
+    return {}
 
 
 def _valid_coupon(company, coupon_id: str) -> bool:
@@ -176,6 +207,7 @@ def update_config(company, changes: dict, env: str) -> PortalConfig:
         settings = {**settings_of(row), **changes}
         if isinstance(settings.get("portal_header"), str):
             settings["portal_header"] = settings["portal_header"].strip() or None
+        settings["quantity_limits"] = with_defaults(settings["quantity_limits"])
         errors = _check_rules(company, settings, env)
         if errors:
             raise ValidationFailed("Some settings are not valid.", fields=errors)

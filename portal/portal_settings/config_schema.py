@@ -8,7 +8,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from .config import CHOICES, DEFAULTS, PAYMENT_KINDS
+from portal.i18n import LANGUAGES
+
+from .config import CHOICES, DEFAULTS, MAX_PAUSE_PERIODS, PAYMENT_KINDS, PORTAL_MAX_QUANTITY
 
 Reason = Annotated[str, StringConstraints(max_length=100)]
 ShortId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -18,6 +20,20 @@ CancellationMode = Literal[CHOICES["cancellation_mode"]]
 CreditDestination = Literal[CHOICES["cancellation_credit_destination"]]
 ProrationBehavior = Literal[CHOICES["subscription_proration_behavior"]]
 ChargeTiming = Literal[CHOICES["subscription_charge_timing"]]
+DowngradeTiming = Literal[CHOICES["downgrade_timing"]]
+Units = Annotated[int, Field(ge=1, le=PORTAL_MAX_QUANTITY)]
+
+
+class QuantityLimit(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    product_id: ShortId
+    minimum: Units = 1
+    maximum: Units | None = None
+
+
+PausePeriods = Annotated[int, Field(ge=1, le=MAX_PAUSE_PERIODS)]
+Language = Literal[LANGUAGES]
 
 # One line per config field, shown on the response and on the PATCH body.
 DESCRIPTIONS = {
@@ -49,6 +65,19 @@ DESCRIPTIONS = {
     "prorated, the full price difference, or none (the new price starts next period).",
     "subscription_charge_timing": "When the price difference of a change is charged: at once on "
     "its own invoice, or on the next regular invoice.",
+    "pause_enabled": "Customers can pause a subscription for 1 to pause_max_periods billing "
+    "periods and resume it early.",
+    "pause_max_periods": f"The most billing periods a customer may pause for, 1 to "
+    f"{MAX_PAUSE_PERIODS}; no invoice is issued for the periods skipped.",
+    "resubscribe_enabled": "Customers whose subscription ended or is set to end can start it "
+    "again on an allowed plan; the first period is charged at once.",
+    "downgrade_timing": "When a customer's downgrade (a plan or quantity change that costs "
+    "less per year, or a shorter billing interval) takes effect: at once, or at the renewal "
+    "(nothing is charged or credited; the portal shows it as a pending change the customer "
+    "can cancel until then).",
+    "quantity_limits": "Per product, the fewest (minimum, at least 1) and most (maximum; null "
+    "for the portal's ceiling of 1000) units customers may choose in the portal; at most 100 "
+    "products, each listed once. Products not listed allow 1 to 1000.",
     "invoice_history_enabled": "Customers can list, pay and download their invoices.",
     "receipt_emails_enabled": "When an invoice is paid, its customer gets an e-mail receipt "
     "with the invoice PDF attached.",
@@ -58,6 +87,11 @@ DESCRIPTIONS = {
     "and sign-in email; null for none.",
     "custom_domain_id": "A verified custom domain of this account that serves the portal and "
     "its email links; null for the default host.",
+    "default_locale": "The language of the portal pages, e-mails and invoice PDFs when the "
+    "customer chose none and their browser asks for none of supported_locales; one of "
+    "supported_locales.",
+    "supported_locales": "The languages customers can choose in the portal footer (en, de, "
+    "es), each at most once; the picker is hidden when only one is offered.",
 }
 
 
@@ -104,11 +138,18 @@ class ConfigFields(BaseModel):
     retention_coupon_id: str | None = _shown("retention_coupon_id")
     subscription_proration_behavior: ProrationBehavior = _shown("subscription_proration_behavior")
     subscription_charge_timing: ChargeTiming = _shown("subscription_charge_timing")
+    downgrade_timing: DowngradeTiming = _shown("downgrade_timing")
+    quantity_limits: list[QuantityLimit] = _shown("quantity_limits")
+    pause_enabled: bool = _shown("pause_enabled")
+    pause_max_periods: int = _shown("pause_max_periods")
+    resubscribe_enabled: bool = _shown("resubscribe_enabled")
     invoice_history_enabled: bool = _shown("invoice_history_enabled")
     receipt_emails_enabled: bool = _shown("receipt_emails_enabled")
     return_url: str | None = _shown("return_url")
     portal_header: str | None = _shown("portal_header")
     custom_domain_id: str | None = _shown("custom_domain_id")
+    default_locale: Language = _shown("default_locale")
+    supported_locales: list[Language] = _shown("supported_locales")
 
 
 class PortalConfigOut(ConfigFields):
@@ -144,6 +185,13 @@ class PortalConfigPatch(BaseModel):
     retention_coupon_id: ShortId | None = _changed("retention_coupon_id")
     subscription_proration_behavior: ProrationBehavior = _changed("subscription_proration_behavior")
     subscription_charge_timing: ChargeTiming = _changed("subscription_charge_timing")
+    downgrade_timing: DowngradeTiming = _changed("downgrade_timing")
+    quantity_limits: Annotated[list[QuantityLimit], Field(max_length=100)] = _changed(
+        "quantity_limits"
+    )
+    pause_enabled: bool = _changed("pause_enabled")
+    pause_max_periods: PausePeriods = _changed("pause_max_periods")
+    resubscribe_enabled: bool = _changed("resubscribe_enabled")
     invoice_history_enabled: bool = _changed("invoice_history_enabled")
     receipt_emails_enabled: bool = _changed("receipt_emails_enabled")
     return_url: Annotated[str, StringConstraints(max_length=2048)] | None = _changed("return_url")
@@ -151,3 +199,7 @@ class PortalConfigPatch(BaseModel):
         "portal_header"
     )
     custom_domain_id: ShortId | None = _changed("custom_domain_id")
+    default_locale: Language = _changed("default_locale")
+    supported_locales: Annotated[list[Language], Field(min_length=1, max_length=3)] = _changed(
+        "supported_locales"
+    )

@@ -9,7 +9,13 @@ from datetime import datetime
 
 from portal.billing import coupons as coupon_rules
 from portal.billing import credit as credit_rules
-from portal.billing.changes import check_version, preview_change, update_subscription
+from portal.billing import scheduled_changes as scheduled
+from portal.billing.changes import (
+    check_plan_change,
+    check_version,
+    preview_change,
+    update_subscription,
+)
 from portal.billing.invoice_totals import compute_totals
 from portal.billing.proration import ChangePlan
 from portal.billing.subscription_items import (
@@ -22,11 +28,8 @@ from portal.billing.subscription_items import (
     pending_rows,
     usual_method,
 )
-from portal.billing.subscriptions import (
-    cancel_subscription,
-    resume_subscription,
-    unused_time_credit,
-)
+from portal.billing.subscriptions import cancel_subscription, undo_cancellation
+from portal.billing.unused_time import unused_time_credit
 from portal.errors import Conflict, FeatureDisabled, PermissionDenied, ValidationFailed
 from portal.models import (
     Coupon,
@@ -38,9 +41,12 @@ from portal.models import (
     Subscription,
     utcnow,
 )
+from portal.portal_settings.config import PORTAL_MAX_QUANTITY
 from portal.webhooks import notify
 
-MAX_PORTAL_QUANTITY = min(MAX_QUANTITY, 1000)
+from . import plan_rules
+
+MAX_PORTAL_QUANTITY = min(MAX_QUANTITY, PORTAL_MAX_QUANTITY)
 
 
 def changeable(sub: Subscription, settings: dict) -> bool:
@@ -97,13 +103,10 @@ def _target_items(sub: Subscription, settings: dict, price_id: str | None, quant
         if price is None:
             raise PermissionDenied("That plan is not available here.")
     new_quantity = current_quantity if quantity is None else quantity
-    if new_quantity != current_quantity:
-        if not settings["allow_quantity_updates"]:
-            raise FeatureDisabled("Quantity changes are turned off for this portal.")
-        if not 1 <= new_quantity <= MAX_PORTAL_QUANTITY:
-            raise ValidationFailed.field(
-                "quantity", f"Choose a quantity from 1 to {MAX_PORTAL_QUANTITY}."
-            )
+    if new_quantity != current_quantity and not settings["allow_quantity_updates"]:
+        raise FeatureDisabled("Quantity changes are turned off for this portal.")
+    # The limits of the product changed to, also when only the plan changes.
+    plan_rules.check_quantity(settings, price, new_quantity, MAX_PORTAL_QUANTITY)
     if price.id == rows[0].price_id and new_quantity == current_quantity:
         raise ValidationFailed.field("price_id", "Choose a different plan or quantity.")
     return [(price, new_quantity)]
@@ -113,6 +116,9 @@ def preview(sub, settings, price_id=None, quantity=None, now=None) -> ChangePlan
     """The exact bill of a plan or quantity change under the merchant's proration rules."""
     require_changeable(sub, settings)
     items = _target_items(sub, settings, price_id, quantity)
+    if plan_rules.deferred(sub, settings, items):
+        check_plan_change(sub, item_rows(sub), items)
+        return scheduled.plan_at_renewal(sub, items, now or utcnow())
     return preview_change(
         sub,
         items,
@@ -134,6 +140,11 @@ def change(
     sub = lock(sub)
     check_version(sub, expected_version)
     items = _target_items(sub, settings, price_id, quantity)
+    if plan_rules.deferred(sub, settings, items):
+        check_plan_change(sub, item_rows(sub), items)
+        return notify.subscription(
+            scheduled.schedule_change(sub, items), portal={"action": "change_scheduled"}
+        )
     return update_subscription(
         sub,
         items=items,
@@ -144,6 +155,13 @@ def change(
         now=now,
         require_payment=True,
     )
+
+
+def cancel_scheduled(sub: Subscription, settings: dict) -> Subscription:
+    """Drop a change waiting for the renewal: the current plan simply renews."""
+    require_changeable(sub, settings)
+    sub = scheduled.cancel_scheduled_change(sub)
+    return notify.subscription(sub, portal={"action": "scheduled_change_canceled"})
 
 
 def _own_method(sub: Subscription, method_id: str) -> PaymentMethod:
@@ -274,6 +292,6 @@ def cancel(sub, settings, reason=None, comment=None, now=None) -> tuple[Subscrip
 def keep(sub: Subscription, settings: dict) -> Subscription:
     """Undo a scheduled cancellation ('keep my subscription')."""
     require_changeable(sub, settings)
-    sub = resume_subscription(sub)
+    sub = undo_cancellation(sub)
     notify.subscription(sub, portal={"action": "cancellation_undone"})
     return sub

@@ -64,7 +64,14 @@
       credentials: "omit",
     }).then(function (response) {
       return response.json().then(function (data) {
-        if (!response.ok) Object.assign(problems, data.error.fields);
+        if (!response.ok) {
+          // The processor answers in English; the page lists its messages in its language.
+          var local = JSON.parse(form.dataset.messages || "{}");
+          Object.keys(data.error.fields).forEach(function (key) {
+            var message = data.error.fields[key];
+            problems[key] = local[message] || message;
+          });
+        }
         if (Object.keys(problems).length) return show(form, problems);
         form.querySelector("[data-token]").value = data.token;
         form.dataset.tokenized = "true";
@@ -83,7 +90,10 @@
     button.disabled = true;
     clear(form);
     tokenize(form, button).catch(function () {
-      show(form, { number: "The payment processor could not be reached. Try again." });
+      // The page says it in its own language; English if an older page does not.
+      show(form, {
+        number: form.dataset.unreachable || "The payment processor could not be reached. Try again.",
+      });
     }).finally(function () { if (!form.dataset.tokenized) button.disabled = false; });
   }, true);
 

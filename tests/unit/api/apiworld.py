@@ -40,6 +40,7 @@ PORTAL_FEATURES = {
     "allow_plan_switch": True,
     "allow_quantity_updates": True,
     "accepted_payment_methods": ["card", "bank_account"],
+    "pause_enabled": True,
 }
 
 
@@ -101,6 +102,11 @@ VALID_BODIES = {
     },
     ("POST", "/customer-portal/subscriptions/<subscription_id>/change"): lambda ids: {
         "quantity": 2,
+        "expected_version": ids["subscription_version"],
+    },
+    ("POST", "/subscriptions/<subscription_id>/pause"): lambda ids: {"behavior": "void"},
+    ("POST", "/customer-portal/subscriptions/<subscription_id>/pause"): lambda ids: {"periods": 1},
+    ("POST", "/customer-portal/subscriptions/<subscription_id>/resubscribe"): lambda ids: {
         "expected_version": ids["subscription_version"],
     },
     ("POST", "/customer-portal/access/consume"): lambda ids: {"token": "not-a-real-token"},

@@ -29,6 +29,8 @@ NOT_OWNED = {"name", "token", "code", "company_id", "filename"}
 BODIES = {
     "/pay": lambda own: {"payment_method_id": own.good_card["id"]},
     "/change": lambda own: {"quantity": 1, "expected_version": 1},
+    "/pause": lambda own: {"periods": 1},
+    "/resubscribe": lambda own: {"expected_version": 1},
 }
 STRANGE_IDS = ["x" * 300, "' OR '1'='1", "..%2F..%2Fportal", "%00", "null"]
 

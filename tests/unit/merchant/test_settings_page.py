@@ -35,10 +35,20 @@ def api_config(merchant) -> dict:
 
 def shown(state, name, value):
     """What the page's control for ``name`` holds, in the API's types."""
+    if name == "quantity_limits":  # a row of two number inputs per product
+        return [
+            {"product_id": key.removeprefix("limit-min-"), "minimum": int(low),
+             "maximum": int(state[key.replace("min", "max", 1)] or 0) or None}
+            for key, low in state.items(multi=True)
+            if key.startswith("limit-min-") and low
+        ]  # fmt: skip
     if isinstance(value, bool):
         return state.get(name) == "on"
     if isinstance(value, list):
         return [v for v in state.getlist(name) if v]
+    if isinstance(value, int):  # a radio group of whole numbers
+        text = state.get(name)
+        return int(text) if text and text.isdigit() else text
     return state.get(name) or None
 
 
@@ -62,6 +72,12 @@ ROUND_TRIPS = [
     ("subscription_proration_behavior", {"subscription_proration_behavior": "full_difference"},
      "full_difference", {}),
     ("subscription_charge_timing", {"subscription_charge_timing": "period_end"}, "period_end", {}),
+    ("downgrade_timing", {"downgrade_timing": "period_end"}, "period_end", {}),
+    ("quantity_limits", {"limit-min-{product}": " 2", "limit-max-{product}": "5"},
+     [{"product_id": "{product}", "minimum": 2, "maximum": 5}], {}),
+    ("pause_enabled", {"pause_enabled": "on"}, True, {}),
+    ("pause_max_periods", {"pause_max_periods": "1"}, 1, {"pause_enabled": True}),
+    ("resubscribe_enabled", {}, False, {}),
     ("invoice_history_enabled", {}, False, {}),
     ("return_url", {"return_url": " https://acme.example/account "},
      "https://acme.example/account", {}),
@@ -77,7 +93,7 @@ def fill(value, ids):
     if isinstance(value, list):
         return [fill(item, ids) for item in value]
     if isinstance(value, dict):
-        return {key: fill(item, ids) for key, item in value.items()}
+        return {fill(key, ids): fill(item, ids) for key, item in value.items()}
     return value
 
 
@@ -85,7 +101,7 @@ def test_the_page_offers_a_control_with_an_explanation_for_every_config_field(ow
     html = owner.get("/merchant/settings").get_data(as_text=True)
     config = api_config(merchant)
     fields = [k for k in config if k not in ("company_id", "version", "created_at", "updated_at")]
-    assert len(fields) == 20
+    assert len(fields) == 27
     for name in fields:
         assert f'id="field-{name}"' in html, name
         assert f'id="cfg-{name}-hint"' in html, name
@@ -169,7 +185,9 @@ def test_every_stored_value_shows_on_the_page(owner, merchant, catalog):
         "cancellation_reasons_enabled": True, "cancellation_reasons": ["A", "B"],
         "retention_coupon_id": catalog["coupon"], "subscription_proration_behavior": "none",
         "return_url": "https://acme.example/", "portal_header": "Hi <there>",
-        "custom_domain_id": catalog["domain"],
+        "custom_domain_id": catalog["domain"], "pause_enabled": True, "pause_max_periods": 2,
+        "downgrade_timing": "period_end",
+        "quantity_limits": [{"product_id": catalog["product"], "minimum": 3, "maximum": None}],
     })  # fmt: skip
     state = page_state(owner)
     for name, value in config.items():
@@ -184,6 +202,9 @@ INVALID = [
     ("accepted_payment_methods", {"accepted_payment_methods": ["paypal"]}, "card", {}),
     ("cancellation_mode", {"cancellation_mode": "sometimes"}, "immediately", {}),
     ("subscription_proration_behavior", {}, "prorate", {}),
+    ("quantity_limits", {"limit-min-{product}": "5", "limit-max-{product}": "2"},
+     "Each minimum is 1 to 1000", {}),
+    ("quantity_limits", {"limit-min-{product}": "two"}, "valid integer", {}),
     ("cancellation_reasons", {"cancellation_reasons": ["x" * 101]}, "100",
      {"cancellation_reasons_enabled": True}),
     ("cancellation_reasons", {"cancellation_reasons": ["Same", "Same"]}, "appears once",

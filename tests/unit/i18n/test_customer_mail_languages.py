@@ -1,0 +1,53 @@
+"""E-mails have no request, so a customer's mail is in their saved language when the
+merchant offers it, else in the merchant's default, whatever the browser that asked."""
+
+import pytest
+from browsing import form, page, submit
+
+from portal.db import db
+from portal.models import OutboxMessage
+
+pytestmark = pytest.mark.usefixtures("queued_mail")
+
+
+def sign_in_mail(to: str) -> OutboxMessage:
+    with db.connection_context():
+        return (
+            OutboxMessage.select()
+            .where((OutboxMessage.to_address == to) & (OutboxMessage.kind == "sign_in"))
+            .order_by(OutboxMessage.created_at.desc())
+            .first()
+        )
+
+
+def ask_for_link(client, merchant, email: str, accept: str = "en"):
+    path = f"/p/{merchant.id}"
+    fields = {**form(page(client, path), ""), "email": email}
+    return client.post(path, data=fields, headers={"Accept-Language": accept})
+
+
+def test_the_sign_in_mail_is_in_the_customers_saved_language(client, merchant, signed_in):
+    submit(client, "/portal", "/portal/language", {"language": "de"})
+    submit(client, "/portal", "/portal/sign-out")
+    ask_for_link(client, merchant, "jo@example.com", accept="es")
+    mail = sign_in_mail("jo@example.com")
+    assert mail.subject == "Ihr Anmeldelink für die Abrechnung von Acme Cloud"
+    assert "Hallo Jo," in mail.text_body
+    assert "Dieser Link läuft in 15 Minuten ab und kann einmal verwendet werden." in mail.text_body
+    assert '<html lang="de">' in mail.html_body
+
+
+def test_without_a_saved_language_the_merchant_default(client, merchant, account):
+    merchant.ok("PATCH", "/customer-portal-config", {"default_locale": "es"})
+    ask_for_link(client, merchant, "jo@example.com", accept="de")
+    mail = sign_in_mail("jo@example.com")
+    assert mail.subject.startswith("Su enlace de inicio de sesión")
+    assert "Hola, Jo:" in mail.text_body
+
+
+def test_english_mail_is_unchanged(client, merchant, account):
+    ask_for_link(client, merchant, "jo@example.com", accept="de")
+    mail = sign_in_mail("jo@example.com")
+    assert mail.subject == "Your sign-in link for Acme Cloud billing"
+    assert "Hi Jo," in mail.text_body
+    assert "This link expires in 15 minutes and can be used once." in mail.text_body
