@@ -14,6 +14,14 @@ class DomainError(Exception):
         self.fields = fields or {}
         self.details = details
 
+    @property
+    def plain(self) -> str:
+        """The message as a page shows it beside its form: a single field's own message
+        (without the field name the JSON API prefixes), else the whole message."""
+        if len(self.fields) == 1:
+            return next(iter(self.fields.values()))
+        return self.message
+
 
 class ValidationFailed(DomainError):
     code = "VALIDATION_ERROR"

@@ -87,9 +87,11 @@ def choose(saved: str | None, accept, settings: dict) -> str:
     return default_of(settings)
 
 
-def customer_language(customer, settings: dict) -> str:
-    """What a customer's e-mails and documents are written in (there is no request)."""
-    return choose(getattr(customer, "locale", None), None, settings)
+def customer_language(customer, settings: dict, fallback: str | None = None) -> str:
+    """What a customer's e-mails and documents are written in (there is no request):
+    their saved choice, else ``fallback`` (the language of the page that asked), else the
+    merchant's default; only an offered one."""
+    return choose(getattr(customer, "locale", None) or fallback, None, settings)
 
 
 @contextmanager

@@ -7,7 +7,8 @@ from portal.access import links as access
 from portal.access.activity import record_event
 from portal.access.sessions import Lifetimes, start_session
 from portal.db import db, write_transaction
-from portal.i18n import N_, customer_language, language, translate
+from portal.i18n import LANGUAGES, N_, customer_language, translate
+from portal.i18n import language as in_language
 from portal.mail import outbox as mail
 from portal.models import Company, Customer, Invoice
 from portal.models.base import new_id
@@ -38,22 +39,23 @@ def _invoice_of(customer: Customer | None, invoice_id: str) -> bool:
 
 
 def request_link(
-    company: Company, email: str, destination="home", context=None, settings=None
+    company: Company, email: str, destination="home", context=None, settings=None, language=None
 ) -> list[str]:
     """Email a sign-in link if ``email`` is a customer; look the same either way. Returns
     the queued outbox ids (the request wakes the mail delivery once it committed).
 
     Both paths run the same lookups, render the same e-mail and commit once (an unknown
     address only skips the two inserts). ``settings``: the company's portal settings, when
-    the caller has read them already.
+    the caller has read them already; ``language``: the one the request was made in, for a
+    customer who saved none.
     """
     lives = lifetimes()
     queued = []
     with write_transaction():
         customer = find_customer(company, email)
         settings = settings or settings_of(get_config(company))
-        # The customer's language (their choice if offered, else the merchant's default).
-        with language(customer_language(customer, settings)):
+        # The customer's saved choice if offered, else the page's, else the merchant's default.
+        with in_language(customer_language(customer, settings, language)):
             message_context = _message_context(company, customer, lives, settings)
             if customer is None:
                 if context is not None:
@@ -135,13 +137,19 @@ def _message_context(company: Company, customer: Customer | None, lives, setting
     }
 
 
-def consume(row, host: str | None, user_agent: str | None):
-    """Use a link up and open a session; None if another request won the race."""
+def consume(row, host: str | None, user_agent: str | None, language: str | None = None):
+    """Use a link up and open a session; None if another request won the race.
+    ``language``: one the visitor picked before signing in, kept as the customer's
+    preference unless they saved one already."""
     lives = lifetimes()
     with write_transaction():
         if not access.consume_link(row):
             return None
         session, raw = start_session(row.customer_id, row.company_id, host, user_agent, lives)
+        if language in LANGUAGES:
+            Customer.update(locale=language).where(
+                (Customer.id == row.customer_id) & Customer.locale.is_null()
+            ).execute()
         record_event(row.company_id, row.customer_id, "auth.link_redeemed", {"api": host is None})
     return session, raw
 

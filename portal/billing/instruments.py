@@ -6,6 +6,7 @@ from portal.models import Customer, PaymentMethod, Subscription, utcnow
 from portal.webhooks import notify
 
 from .gateway import GatewayError, get_gateway
+from .subscription_items import LIVE_STATUSES
 
 TYPES = {"PAYMENT_CARD": "card", "BANK_ACCOUNT": "bank_account"}
 ALREADY_SAVED = {
@@ -111,7 +112,7 @@ def _needed_by_live_subscription(method: PaymentMethod) -> bool:
     )
     live = Subscription.select().where(
         (Subscription.customer == method.customer_id)
-        & Subscription.status.in_(("active", "trialing", "past_due", "unpaid", "incomplete"))
+        & Subscription.status.in_(LIVE_STATUSES)  # a paused one is charged again later
     )
     return live.exists() and not others.exists()
 

@@ -10,18 +10,23 @@ Dunning also pauses subscriptions (its terminal action): those have no pause beh
 cannot be paused or resumed here, and resume when their open invoice is paid.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from portal.errors import Conflict, ValidationFailed
-from portal.models import Invoice, Subscription, utcnow
+from portal.models import Invoice, Price, Subscription, utcnow
 from portal.webhooks import notify
 
+from .periods import period_after
 from .subscription_items import lock
 
 BEHAVIORS = ("void", "keep_as_draft", "mark_uncollectible")
 DUNNING_PAUSED = (
     "This subscription was paused after failed payments: collect its open invoice "
     "(POST /invoices/:id/pay) to resume it."
+)
+SCHEDULED = (
+    "This subscription has a plan change waiting for its renewal: cancel that change "
+    "before pausing."
 )
 _REFUSED = {
     "canceled": "This subscription has ended; it can't be paused.",
@@ -30,6 +35,17 @@ _REFUSED = {
     "past_due": "This subscription has an unpaid invoice: collect it before pausing.",
     "unpaid": "This subscription has an unpaid invoice: collect it before pausing.",
 }
+
+
+def next_charge_at(sub: Subscription, price: Price) -> datetime | None:
+    """The renewal a paused collection is charged again on (``price``: one of its items,
+    for the interval): the first period end on or after its resume date, since a resume
+    date inside a period resumes that period unbilled; None when no date is set."""
+    if sub.pause_resumes_at is None:
+        return None
+    just_before = sub.pause_resumes_at - timedelta(microseconds=1)
+    end = period_after(sub.billing_cycle_anchor, price.interval, price.interval_count, just_before)
+    return max(end, sub.current_period_end)
 
 
 def collection_paused(sub: Subscription) -> bool:
@@ -47,6 +63,10 @@ def check_pausable(sub: Subscription, behavior: str, resumes_at, now: datetime) 
         raise Conflict(_REFUSED[sub.status])
     if sub.status == "paused" and not collection_paused(sub):
         raise Conflict(DUNNING_PAUSED)
+    if sub.scheduled_change:
+        # A change that waits for a renewal the pause would skip could start a new period
+        # (another interval) that no invoice ever bills.
+        raise Conflict(SCHEDULED)
 
 
 def pause_subscription(
@@ -55,16 +75,23 @@ def pause_subscription(
     resumes_at: datetime | None = None,
     now: datetime | None = None,
     *,
+    source: str = "merchant",
+    counted_from: datetime | None = None,
     portal: dict | None = None,
 ) -> Subscription:
     """Pause collection (``resumes_at``: when it resumes by itself; None: until resumed).
     Pausing a paused subscription changes its behavior and resume date. A subscription set
-    to cancel at period end may be paused: it still ends then."""
+    to cancel at period end may be paused: it still ends then. ``source`` says who paused
+    (``merchant`` or ``customer``: only the customer's own pause is theirs to change);
+    ``counted_from``: the renewal a customer's pause periods are counted from."""
     now = now or utcnow()
     sub = lock(sub)
     check_pausable(sub, behavior, resumes_at, now)
     event = "subscription.updated" if collection_paused(sub) else "subscription.paused"
     sub.status, sub.pause_behavior, sub.pause_resumes_at = "paused", behavior, resumes_at
+    sub.pause_source = source
+    if counted_from is not None:
+        sub.pause_counted_from = counted_from
     sub.version += 1
     sub.save()
     return notify.subscription(sub, event, portal=portal)
@@ -90,6 +117,7 @@ def resume_due(sub: Subscription, at: datetime) -> Subscription:
 
 def _resume(sub: Subscription, portal: dict | None) -> Subscription:
     sub.status, sub.pause_behavior, sub.pause_resumes_at = "active", None, None
+    sub.pause_source = None  # pause_counted_from stays until a renewal is billed
     sub.version += 1
     sub.save()
     return notify.subscription(sub, "subscription.resumed", portal=portal)

@@ -37,6 +37,7 @@ class BillingRun:
         retries = ", ".join(f"{name} {count}" for name, count in self.retries.items())
         return (
             f"renewed {self.renewed} (past due {self.past_due}), ended {self.ended}, "
+            f"resumed {self.resumed}, "
             f"discounts expired {self.discounts_expired}, errors {len(self.errors)}; "
             f"retries {sum(self.retries.values())} ({retries}), "
             f"expiring card e-mails {self.expiring_card_emails}"

@@ -144,8 +144,8 @@ def _end(
     the subscription goes to the customer (their balance, or refunded when ``refund``)."""
     invoice = _final_invoice(sub, extra, now)
     sub.status, sub.ended_at, sub.cancel_at_period_end = "canceled", ended_at, False
-    sub.pause_behavior = sub.pause_resumes_at = None
-    sub.scheduled_change = None
+    sub.pause_behavior = sub.pause_resumes_at = sub.pause_source = None
+    sub.pause_counted_from = sub.scheduled_change = None
     Discount.update(ended_at=ended_at).where(
         (Discount.subscription == sub) & Discount.ended_at.is_null()
     ).execute()
@@ -217,8 +217,10 @@ def _renew_once(sub: Subscription, now: datetime, pause: str | None = None) -> I
     collection is paused (``pause``: its behavior) nothing is charged and no credit taken:
     ``void`` writes no invoice (pending lines and once-coupons wait for the next billed
     one), ``keep_as_draft`` writes a draft, ``mark_uncollectible`` an uncollectible one.
-    A change scheduled for the renewal takes over first: the new period is for its items."""
-    if sub.scheduled_change:
+    A change scheduled for the renewal takes over first: the new period is for its items,
+    so it waits for a renewal that is invoiced (pausing refuses one, but never bill a new
+    period nothing invoices)."""
+    if sub.scheduled_change and pause != "void":
         scheduled_changes.apply_at_renewal(sub, now)
     rows = item_rows(sub)
     start, end = sub.current_period_end, next_period_end(sub, rows)
@@ -248,6 +250,8 @@ def _renew_once(sub: Subscription, now: datetime, pause: str | None = None) -> I
         if pause == "mark_uncollectible":
             pausing.mark_uncollectible(invoice, now)
     sub.current_period_start, sub.current_period_end = start, end
+    if pause is None:  # billed again: a customer's next pause counts from scratch
+        sub.pause_counted_from = None
     sub.version += 1
     sub.save()
     return invoice

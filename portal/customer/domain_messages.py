@@ -25,6 +25,8 @@ MESSAGES = (
     N_("This subscription can't be paused or resumed here. Please contact us."),
     N_("This subscription is set to cancel; keep it first to pause it."),
     N_("This subscription isn't paused."),
+    N_("A plan change is waiting for your renewal; cancel it first to pause."),
+    N_("That pause would already be over: choose a longer one, or resume now."),
     N_("This subscription has no change waiting for its renewal."),
     N_("Starting a subscription again is turned off for this portal."),
     N_("This subscription is still running and not set to end."),

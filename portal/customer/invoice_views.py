@@ -151,7 +151,7 @@ def _pay(invoice: Invoice, form: PayForm) -> str | None:
                 )
         return _outcome(charge)
     except DomainError as exc:
-        return exc.message
+        return exc.plain
 
 
 def _outcome(charge: Charge | None) -> str | None:

@@ -39,7 +39,7 @@ def _preference() -> tuple[str | None, dict]:
     if getattr(user, "customer_id", None) is not None and user.is_authenticated:
         from portal.customer.shell import settings
 
-        return user.customer.locale, settings()
+        return user.customer.locale or request.cookies.get(LANGUAGE_COOKIE), settings()
     company = _visited_company()
     return request.cookies.get(LANGUAGE_COOKIE), _settings_of(company)
 

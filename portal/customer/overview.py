@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from peewee import JOIN, fn
 
-from portal.billing import credit
+from portal.billing import credit, pausing
 from portal.billing.invoice_totals import compute_totals
 from portal.billing.money import format_money
 from portal.db import Compiled, string_agg
@@ -46,6 +46,11 @@ class SubscriptionView:
 
     def money(self, cents: int) -> str:
         return format_money(cents, self.sub.currency)
+
+    @property
+    def next_charge_at(self):
+        """While paused with a resume date: the renewal charged next."""
+        return pausing.next_charge_at(self.sub, self.items[0].price) if self.items else None
 
 
 # Where the real values go in the compiled statements below (db.Compiled).

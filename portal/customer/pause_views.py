@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 
 from portal.customer import bp
 from portal.customer.session import signed_in
+from portal.digits import is_ascii_digits
 from portal.i18n import N_
 from portal.models import Subscription
 from portal.self_service import pausing
@@ -28,6 +29,9 @@ from .subscription_actions import (
 def pause_start(subscription_id):
     sub = own_subscription(subscription_id)
     options = pausing.pause_options(sub, settings())
+    if not options and pausing.offers_pause(sub, settings()):
+        flash(N_("You can pause again after your next charge."), "error")  # used up
+        return back_to_list(sub)
     if not options:
         abort(404)
     return render_portal(
@@ -40,7 +44,7 @@ def pause_start(subscription_id):
 def pause(subscription_id):
     sub = own_subscription(subscription_id)
     raw = request.form.get("periods", "")
-    periods = int(raw) if raw.isdigit() and len(raw) < 3 else -1
+    periods = int(raw) if is_ascii_digits(raw) and len(raw) < 3 else -1
 
     def work():
         paused = pausing.pause_for_periods(sub, periods, settings())

@@ -2,7 +2,7 @@
 preview what is charged → confirm (one charge, acted on once). The rules and prices are
 self_service.resubscribe's, as for the portal JSON API."""
 
-from flask import abort, flash, request
+from flask import abort, flash, request, session
 from flask_login import current_user
 
 from portal.billing.subscription_items import item_rows
@@ -36,6 +36,11 @@ from .subscription_actions import (
 def resubscribe_start(subscription_id):
     sub = own_subscription(subscription_id, ended_ok=True)
     options = rules.resubscribe_options(sub, settings())
+    if not options and sub.resubscribed_to_id:
+        # Back from a restart that is done: to the list, where the new one shows.
+        if not session.get("_flashes"):
+            flash(N_("This subscription was already started again."), "error")
+        return back_to_list(sub)
     if not options:
         abort(404)
     current = rules.current_price_id(sub)
@@ -95,9 +100,9 @@ def resubscribe(subscription_id):
     try:
         started, _error = act_once("resubscribe", work, raise_errors=True)
     except (PaymentDeclined, ValidationFailed) as exc:  # nothing was done: pay another way
-        return resubscribe_preview(sub.id, message=exc.message, status=exc.status)
+        return resubscribe_preview(sub.id, message=exc.plain, status=exc.status)
     except DomainError as exc:
-        flash(exc.message, "error")
+        flash(exc.plain, "error")
         return back_to_list(sub)
     flash(N_("Welcome back! Your subscription is running again."), "done")
     return back_to_list(started or sub)

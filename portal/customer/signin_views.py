@@ -3,12 +3,14 @@
 from flask import abort, current_app, g, redirect, render_template, request
 from wtforms import HiddenField
 
+from portal import i18n
 from portal.access import links as access
 from portal.access import sessions
 from portal.access.activity import record_event
 from portal.access.signin import consume, exchange, lifetimes, request_link
 from portal.customer import bp
 from portal.customer.forms import ButtonForm, SignInForm
+from portal.customer.language import LANGUAGE_COOKIE
 from portal.customer.session import (
     COMPANY_COOKIE,
     clear_session_cookie,
@@ -60,7 +62,8 @@ def public_portal_header(company) -> str | None:
 
 
 def _email_link(company: Company, email: str, destination: str, context: str | None) -> None:
-    request_link(company, email, destination, context, portal_settings(company))
+    settings = portal_settings(company)
+    request_link(company, email, destination, context, settings, i18n.current_language())
 
 
 def _sign_in_page(company: Company):
@@ -165,7 +168,8 @@ def consume_link(token):
     row, page = _link_or_page(token)
     if page:
         return page
-    started = consume(row, request.host.lower(), request.user_agent.string)
+    picked = request.cookies.get(LANGUAGE_COOKIE)  # chosen in the footer before signing in
+    started = consume(row, request.host.lower(), request.user_agent.string, picked)
     if started is None:
         return _spent_page(row)
     _session, raw = started

@@ -68,7 +68,7 @@ def act_once(action_name: str, work, raise_errors: bool = False):
     except DomainError as exc:
         if raise_errors:
             raise
-        return None, exc.message
+        return None, exc.plain
 
 
 def seal_preview(sub: Subscription, now) -> str:
@@ -100,5 +100,5 @@ def requested_target() -> tuple[str | None, int | None]:
 
 def back_to_choosing(sub, exc: DomainError, endpoint: str = "customer.change_start"):
     """A refused choice: back to the page where it was made, with the reason."""
-    flash(exc.message, "error")
+    flash(exc.plain, "error")
     return redirect(url_for(endpoint, subscription_id=sub.id), 303)

@@ -2,16 +2,18 @@
 confirm). Cancelling is in cancel_views."""
 
 from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.customer import bp
 from portal.customer.session import signed_in
 from portal.errors import Conflict, DomainError, PaymentDeclined, ValidationFailed
 from portal.i18n import N_
-from portal.models import utcnow
+from portal.models import Subscription, utcnow
 from portal.portal_settings.quantity_limits import quantity_range
 from portal.self_service import pausing, resubscribe
 from portal.self_service import subscriptions as rules
+from portal.timefmt import human_date
 
 from . import overview
 from .forms import NonceForm
@@ -122,7 +124,12 @@ def change(subscription_id):
         act_once("change", work, raise_errors=True)
     except DomainError as exc:
         return _change_refused(sub, exc)
-    flash(N_("Your plan has been updated."), "done")
+    waiting = Subscription.get_by_id(sub.id)  # also after a double submit, which acted once
+    if waiting.scheduled_change:
+        when = human_date(waiting.current_period_end)
+        flash(_("Your plan changes on %(date)s, when your current period ends.", date=when), "done")
+    else:
+        flash(N_("Your plan has been updated."), "done")
     return back_to_list(sub)
 
 
@@ -130,9 +137,9 @@ def _change_refused(sub, exc: DomainError):
     """Nothing changed (the transaction rolled back): show why where it can be put right."""
     if isinstance(exc, (PaymentDeclined, ValidationFailed)):
         # The same preview, so another method can pay.
-        return change_preview(sub.id, message=exc.message, status=exc.status)
+        return change_preview(sub.id, message=exc.plain, status=exc.status)
     if isinstance(exc, Conflict) and "changed since" in exc.message:
         # The subscription moved on since the preview: a fresh one, never a surprise.
         return change_preview(sub.id, message=exc.message, status=409)
-    flash(exc.message, "error")
+    flash(exc.plain, "error")
     return redirect(url_for("customer.subscriptions"), 303)

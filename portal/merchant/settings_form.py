@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
+from portal.digits import is_ascii_digits
 from portal.errors import ValidationFailed
 from portal.portal_settings.config import MAX_PAUSE_PERIODS, update_config
 from portal.portal_settings.config_schema import PortalConfigPatch
@@ -164,7 +165,7 @@ def read_value(control: Control, form):
         return _read_limits(form)
     value = form.get(name)
     if kind == "count":  # a whole number, as the JSON API takes it
-        return int(value) if value and value.isdigit() and len(value) < 4 else value
+        return int(value) if is_ascii_digits(value) and len(value) < 4 else value
     if kind in ("coupon", "domain", "url", "text"):
         value = (value or "").strip()
         return value or None
@@ -174,7 +175,7 @@ def read_value(control: Control, form):
 def _whole(text: str):
     """A whole number as the JSON API takes it; anything else as typed, for its 422."""
     text = text.strip()
-    return int(text) if text.isdigit() and len(text) < 6 else text
+    return int(text) if is_ascii_digits(text) and len(text) < 6 else text
 
 
 def _read_limits(form) -> list[dict]:

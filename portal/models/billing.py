@@ -117,6 +117,10 @@ class Subscription(BaseModel):
     # do meanwhile (void | keep_as_draft | mark_uncollectible) and when it resumes by itself.
     pause_behavior = CharField(max_length=20, null=True)
     pause_resumes_at = DateTimeField(null=True, index=True)  # run-billing resumes it then
+    pause_source = CharField(max_length=10, null=True)  # merchant | customer: who may end it
+    # The renewal a customer's pause first skipped: pausing again counts periods from it
+    # (kept through an early resume) until a renewal is billed again.
+    pause_counted_from = DateTimeField(null=True)
     # [{price_id, quantity}] that replace the items at the renewal (scheduled_changes.py).
     scheduled_change = JSONField(null=True)
     # The subscription a customer started again from this ended one in the portal.

@@ -3,8 +3,10 @@
 A customer pauses for 1 to ``pause_max_periods`` billing periods: pausing for N periods
 skips the charges of the next N renewals (no invoice for them: behavior ``void``), and
 collection resumes on the date of the renewal after those, which is charged as usual. They
-may resume early. A pause the merchant set some other way (draft or uncollectible invoices)
-is the merchant's to end.
+may resume early, or pause again to change the length: periods always count from the
+renewal the pause first skipped (also after an early resume, until a renewal is billed), so
+no sequence of pauses skips more than ``pause_max_periods`` renewals in a row. A pause the
+merchant set (through the API, whatever its behavior) is the merchant's to end.
 """
 
 from dataclasses import dataclass
@@ -21,6 +23,7 @@ from .scope import require
 CUSTOMER_BEHAVIOR = "void"
 PAUSABLE = ("active", "trialing", "paused")
 UNPAID = "This subscription has an unpaid invoice: pay it first."
+USED_UP = "That pause would already be over: choose a longer one, or resume now."
 NOT_HERE = "This subscription can't be paused or resumed here. Please contact us."
 
 
@@ -30,9 +33,12 @@ class PauseOption:
     resumes_at: datetime  # also the date of the next charge
 
 
+CUSTOMER = "customer"
+
+
 def _ours(sub: Subscription) -> bool:
-    """Not paused, or paused the way a customer pauses (so they may change or end it)."""
-    return sub.pause_behavior in (None, CUSTOMER_BEHAVIOR)
+    """Not paused, or paused by the customer in the portal (so they may change or end it)."""
+    return sub.pause_behavior is None or sub.pause_source == CUSTOMER
 
 
 def pausable(sub: Subscription) -> bool:
@@ -40,6 +46,7 @@ def pausable(sub: Subscription) -> bool:
         sub.status in PAUSABLE
         and (sub.status != "paused" or pausing.collection_paused(sub))
         and not sub.cancel_at_period_end
+        and not sub.scheduled_change
         and _ours(sub)
     )
 
@@ -56,14 +63,17 @@ def customer_paused(sub: Subscription) -> bool:
 
 def pause_options(sub: Subscription, settings: dict, now: datetime | None = None) -> list:
     """The pauses on offer, shortest first, each with the day collection resumes; none
-    when pausing is off or this subscription cannot be paused."""
+    when pausing is off or this subscription cannot be paused. Periods count from the
+    renewal the customer's pause first skipped, so a pause already used up offers fewer
+    (or none); a length that would resume on or before the coming renewal is not a pause."""
     if not offers_pause(sub, settings):
         return []
     price = item_rows(sub)[0].price
-    options, at = [], sub.current_period_end
+    options, at = [], sub.pause_counted_from or sub.current_period_end
     for periods in range(1, settings["pause_max_periods"] + 1):
         at = period_after(sub.billing_cycle_anchor, price.interval, price.interval_count, at)
-        options.append(PauseOption(periods, at))
+        if at > sub.current_period_end:
+            options.append(PauseOption(periods, at))
     return options
 
 
@@ -81,6 +91,8 @@ def _refusal(sub: Subscription) -> str | None:
         return UNPAID
     if sub.cancel_at_period_end:
         return "This subscription is set to cancel; keep it first to pause it."
+    if sub.scheduled_change:
+        return "A plan change is waiting for your renewal; cancel it first to pause."
     return None
 
 
@@ -99,9 +111,18 @@ def pause_for_periods(
         raise Conflict(refusal)
     if not pausable(sub):
         raise PermissionDenied(NOT_HERE)
-    option = pause_options(sub, settings, now)[periods - 1]
-    portal = {"action": "paused", "pause_periods": periods}
-    return pausing.pause_subscription(sub, CUSTOMER_BEHAVIOR, option.resumes_at, now, portal=portal)
+    option = next((o for o in pause_options(sub, settings, now) if o.periods == periods), None)
+    if option is None:
+        raise Conflict(USED_UP)
+    return pausing.pause_subscription(
+        sub,
+        CUSTOMER_BEHAVIOR,
+        option.resumes_at,
+        now,
+        source=CUSTOMER,
+        counted_from=sub.pause_counted_from or sub.current_period_end,
+        portal={"action": "paused", "pause_periods": periods},
+    )
 
 
 def resume_for_customer(

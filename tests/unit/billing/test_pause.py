@@ -9,8 +9,9 @@ from datetime import datetime
 
 import pytest
 
-from portal.billing import pausing
+from portal.billing import pausing, scheduled_changes
 from portal.billing.changes import update_subscription
+from portal.billing.instruments import remove
 from portal.billing.runner import due_subscription_ids, run_billing
 from portal.billing.subscription_items import apply_coupon
 from portal.billing.subscriptions import (
@@ -24,6 +25,7 @@ from portal.models import (
     Coupon,
     Invoice,
     InvoiceLine,
+    PaymentMethod,
     PendingInvoiceItem,
     Subscription,
     WebhookEvent,
@@ -265,3 +267,47 @@ def test_a_bad_behavior_or_a_past_resume_date_is_refused(sub, behavior, resumes_
 def test_resuming_what_is_not_paused_is_refused(sub):
     with pytest.raises(Conflict, match="isn't paused"):
         pausing.resume_paused(sub, JAN10)
+
+
+def test_a_pause_is_refused_while_a_change_waits_for_the_renewal(sub, shop):
+    # A monthly plan moving to yearly at its renewal: a pause voiding that renewal would
+    # start a year that no invoice bills.
+    scheduled_changes.schedule_change(sub, [(shop.basic_y, 1)])
+    with pytest.raises(Conflict, match="plan change waiting for its renewal"):
+        pausing.pause_subscription(sub, "void", MAR1, JAN10)
+    assert (fresh(sub).status, fresh(sub).pause_behavior) == ("active", None)
+
+
+def test_a_change_left_waiting_on_a_void_paused_subscription_waits_for_a_billed_renewal(shop, sub):
+    pausing.pause_subscription(sub, "void", MAR1, JAN10)
+    Subscription.update(scheduled_change=[{"price_id": shop.basic_y.id, "quantity": 1}]).where(
+        Subscription.id == sub.id
+    ).execute()  # as data older than the refusal above may hold
+    bill(FEB1)
+    skipped = fresh(sub)
+    assert (skipped.current_period_end, skipped.items[0].price_id) == (MAR1, shop.basic.id)
+    bill(MAR1)
+    renewed = fresh(sub)
+    assert renewed.items[0].price_id == shop.basic_y.id
+    assert renewed.current_period_end == datetime(2027, 3, 1)
+    assert charged(shop) == [1000, 10000] and invoices(sub)[-1].period_start == MAR1
+
+
+def test_the_only_payment_method_stays_while_a_subscription_is_paused(shop, sub):
+    pausing.pause_subscription(sub, "void", MAR1, JAN10)
+    with pytest.raises(Conflict, match="only payment method"):
+        remove(shop.card)
+    assert PaymentMethod.get_by_id(shop.card.id).enabled
+
+
+def test_the_run_summary_counts_the_subscriptions_it_resumed(sub):
+    pausing.pause_subscription(sub, "void", FEB15, JAN10)
+    bill(FEB1)
+    assert "resumed 1" in bill(FEB15).summary()
+
+
+def test_the_next_charge_of_a_pause_that_ends_inside_a_period_is_that_periods_end(shop, sub):
+    pausing.pause_subscription(sub, "void", FEB15, JAN10)
+    assert pausing.next_charge_at(fresh(sub), shop.basic) == MAR1
+    pausing.pause_subscription(sub, "void", MAR1, JAN10)
+    assert pausing.next_charge_at(fresh(sub), shop.basic) == MAR1

@@ -205,6 +205,12 @@ INVALID = [
     ("quantity_limits", {"limit-min-{product}": "5", "limit-max-{product}": "2"},
      "Each minimum is 1 to 1000", {}),
     ("quantity_limits", {"limit-min-{product}": "two"}, "valid integer", {}),
+    # Digits int() refuses though str.isdigit() accepts them.
+    ("quantity_limits", {"limit-min-{product}": "\u00b2"}, "valid integer", {}),
+    ("quantity_limits", {"limit-min-{product}": "1", "limit-max-{product}": "\u0665"},
+     "valid integer", {}),
+    ("pause_max_periods", {"pause_max_periods": "\u00b2"}, "valid integer",
+     {"pause_enabled": True}),
     ("cancellation_reasons", {"cancellation_reasons": ["x" * 101]}, "100",
      {"cancellation_reasons_enabled": True}),
     ("cancellation_reasons", {"cancellation_reasons": ["Same", "Same"]}, "appears once",

@@ -4,6 +4,8 @@ The subscription started on JAN1 (periods end on the 1st); the customer signed i
 
 from datetime import UTC, datetime
 
+import pytest
+
 from portal.billing.runner import run_billing
 
 LIST = "/portal/subscriptions"
@@ -57,6 +59,47 @@ def test_a_paused_period_is_not_charged_and_the_resume_date_is(portal, shop, clo
     assert [i.amount_due for i in shop.invoices()[invoices:]] == [1000]
 
 
+@pytest.mark.parametrize("periods", ["\u00b2", "\u0661", "", "x"])
+def test_a_pause_length_that_is_not_a_number_is_refused_clearly(portal, shop, periods):
+    shop.configure(pause_enabled=True)
+    choose = portal.get(sub_path(shop.sub, "/pause"))
+    refused = portal.submit(choose, "/pause", follow=True, periods=periods)
+    assert refused.status_code == 200
+    shown = portal.text(refused)
+    assert "Choose 1 to 3 billing periods." in shown and "periods:" not in shown
+    assert shop.subscription()["status"] == "active"
+
+
+def test_the_overview_tells_when_a_paused_subscription_is_charged_next(portal, shop):
+    shop.configure(pause_enabled=True)
+    portal.submit(portal.get(sub_path(shop.sub, "/pause")), "/pause", periods=1)
+    home = portal.text(portal.get("/portal"))
+    assert "Paused: your next charge is on Mar 1, 2026" in home and "for $10.00" in home
+    assert "Renews on" not in home
+
+
+def test_a_merchants_resume_date_inside_a_period_charges_at_that_periods_end(portal, shop):
+    body = {"behavior": "void", "resumes_at": "2026-02-15T00:00:00Z"}
+    shop.merchant.ok("POST", f"/subscriptions/{shop.sub}/pause", body)
+    listed = portal.text(portal.get(LIST))
+    assert "Until Feb 15, 2026: you are not charged until then." in listed
+    # Feb 1 is skipped; collection resumes on Feb 15, so Mar 1 is the first charge.
+    assert "Next charge $10.00 on Mar 1, 2026" in listed
+    assert "Resume now" not in listed  # the merchant's pause, not the customer's
+
+
+def test_a_used_up_pause_says_when_pausing_is_possible_again(portal, shop, clock, open_portal):
+    shop.configure(pause_enabled=True, pause_max_periods=1)
+    portal.submit(portal.get(sub_path(shop.sub, "/pause")), "/pause", periods=1)
+    clock.move_to(datetime(2026, 2, 2, tzinfo=UTC))
+    run_billing()
+    portal = open_portal(shop.merchant, shop.customer)
+    portal.submit(portal.get(LIST), "/resume")
+    answer = portal.get(sub_path(shop.sub, "/pause"), follow=True)
+    assert "You can pause again after your next charge." in portal.text(answer)
+    assert shop.subscription()["status"] == "active"
+
+
 def test_a_downgrade_at_the_renewal_shows_as_pending_and_can_be_cancelled(portal, shop):
     shop.configure(downgrade_timing="period_end", allow_plan_switch=True)
     shop.merchant.ok(
@@ -69,6 +112,8 @@ def test_a_downgrade_at_the_renewal_shows_as_pending_and_can_be_cancelled(portal
     assert any("Schedule the change" in b for f in portal.forms(preview) for b in f.buttons)
     done = portal.submit(preview, "/change", follow=True)
     listed = portal.text(done)
+    assert "Your plan changes on Feb 1, 2026, when your current period ends." in listed
+    assert "Your plan has been updated." not in listed
     assert "Pending change Team · $20.00 / month, quantity 1, from Feb 1, 2026" in listed
     assert "Next invoice $20.00 on Feb 1, 2026" in listed
     assert shop.subscription()["items"][0]["price_id"] == shop.pro
@@ -116,6 +161,9 @@ def test_an_ended_subscription_starts_again_with_one_charge(portal, shop):
     (charged,) = [i for i in shop.invoices(live[0]["id"]) if i.status == "PAID"]
     assert charged.amount_paid == 1000
     assert "Start again" not in portal.text(portal.get(LIST))  # restarted once, from here
+    back = portal.get(sub_path(shop.sub, "/resubscribe"), follow=True)  # the Back button
+    assert back.status_code == 200
+    assert "This subscription was already started again." in portal.text(back)
 
 
 def test_a_declined_restart_creates_nothing_and_says_why(portal, shop):

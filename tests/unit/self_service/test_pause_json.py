@@ -125,3 +125,64 @@ def test_a_draft_kept_while_paused_is_not_shown_to_the_customer(open_portal, sho
     assert portal.get(f"/portal/invoices/{draft.id}").status_code == 404
     page = portal.get("/portal/invoices").get_data(as_text=True)
     assert draft.number not in page and shop.invoices()[0].number in page
+
+
+def test_a_void_pause_the_merchant_set_is_not_the_customers_either(portal, shop):
+    shop.configure(pause_enabled=True)
+    shop.merchant.ok("POST", f"/subscriptions/{shop.sub}/pause", {"behavior": "void"})
+    assert portal.ok("GET", path(shop.sub, "/pause-options")) == {"options": []}
+    for action, body in (("/pause", {"periods": 1}), ("/resume", None)):
+        response = portal.api("POST", path(shop.sub, action), body)
+        assert portal.error(response) == (403, "PERMISSION_DENIED")
+    after = shop.subscription()
+    assert (after["status"], after["pause_collection"]["resumes_at"]) == ("paused", None)
+
+
+def test_pausing_again_counts_from_the_first_skipped_renewal(open_portal, shop, clock):
+    shop.configure(pause_enabled=True, pause_max_periods=2)
+    portal = open_portal(shop.merchant, shop.customer)
+    portal.ok("POST", path(shop.sub, "/pause"), {"periods": 2})  # skips Feb 1 and Mar 1
+    clock.move_to(datetime(2026, 2, 2, tzinfo=UTC))
+    assert run_billing().errors == []
+    portal = open_portal(shop.merchant, shop.customer)
+    # One renewal skipped: two in all is the longest, so extending by two more is not offered.
+    assert portal.ok("GET", path(shop.sub, "/pause-options"))["options"] == [
+        {"periods": 2, "resumes_at": APR1}
+    ]
+    refused = portal.api("POST", path(shop.sub, "/pause"), {"periods": 1})
+    assert portal.error(refused) == (409, "CONFLICT")
+    assert shop.subscription()["pause_collection"]["resumes_at"] == APR1
+    # Nor does resuming early and pausing again start a fresh count.
+    portal.ok("POST", path(shop.sub, "/resume"))
+    assert portal.ok("GET", path(shop.sub, "/pause-options"))["options"] == [
+        {"periods": 2, "resumes_at": APR1}
+    ]
+    portal.ok("POST", path(shop.sub, "/pause"), {"periods": 2})
+    for month in (3, 4):
+        clock.move_to(datetime(2026, month, 1, tzinfo=UTC))
+        assert run_billing().errors == []
+    assert [i.period_start.month for i in shop.invoices()] == [1, 4]
+    portal = open_portal(shop.merchant, shop.customer)
+    # Billed again: the next pause may be as long as the portal allows.
+    assert len(portal.ok("GET", path(shop.sub, "/pause-options"))["options"]) == 2
+
+
+def test_a_change_waiting_for_the_renewal_blocks_pausing_until_it_is_cancelled(portal, shop):
+    shop.configure(pause_enabled=True, downgrade_timing="period_end", allow_plan_switch=True)
+    shop.merchant.ok(
+        "PATCH", f"/subscriptions/{shop.sub}", {"items": [{"price_id": shop.pro, "quantity": 1}]}
+    )
+    preview = portal.ok("GET", path(shop.sub, f"/preview?price_id={shop.team}"))
+    body = {
+        "price_id": shop.team,
+        "expected_version": preview["subscription_version"],
+        "preview_token": preview["preview_token"],
+    }
+    portal.ok("POST", path(shop.sub, "/change"), body)
+    assert shop.subscription()["scheduled_change"] is not None
+    assert portal.ok("GET", path(shop.sub, "/pause-options")) == {"options": []}
+    refused = portal.api("POST", path(shop.sub, "/pause"), {"periods": 1})
+    assert portal.error(refused) == (409, "CONFLICT")
+    assert "cancel it first to pause" in refused.get_json()["error"]["message"]
+    portal.ok("DELETE", path(shop.sub, "/scheduled-change"))
+    assert portal.ok("POST", path(shop.sub, "/pause"), {"periods": 1})["status"] == "paused"
