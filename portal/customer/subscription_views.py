@@ -124,13 +124,17 @@ def change(subscription_id):
         act_once("change", work, raise_errors=True)
     except DomainError as exc:
         return _change_refused(sub, exc)
-    waiting = Subscription.get_by_id(sub.id)  # also after a double submit, which acted once
-    if waiting.scheduled_change:
-        when = human_date(waiting.current_period_end)
+    _flash_changed(Subscription.get_by_id(sub.id))  # also after a double submit
+    return back_to_list(sub)
+
+
+def _flash_changed(sub: Subscription) -> None:
+    """Done now, or waiting for the renewal (a downgrade the merchant defers)."""
+    if sub.scheduled_change:
+        when = human_date(sub.current_period_end)
         flash(_("Your plan changes on %(date)s, when your current period ends.", date=when), "done")
     else:
         flash(N_("Your plan has been updated."), "done")
-    return back_to_list(sub)
 
 
 def _change_refused(sub, exc: DomainError):
