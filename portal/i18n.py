@@ -91,7 +91,8 @@ def customer_language(customer, settings: dict, fallback: str | None = None) -> 
     """What a customer's e-mails and documents are written in (there is no request):
     their saved choice, else ``fallback`` (the language of the page that asked), else the
     merchant's default; only an offered one."""
-    return choose(getattr(customer, "locale", None) or fallback, None, settings)
+    saved = getattr(customer, "locale", None)
+    return choose(saved if saved in offered(settings) else fallback, None, settings)
 
 
 @contextmanager

@@ -26,7 +26,7 @@ DUNNING_PAUSED = (
 )
 SCHEDULED = (
     "This subscription has a plan change waiting for its renewal: cancel that change "
-    "before pausing."
+    "before pausing (PATCH /subscriptions/:id with its current items)."
 )
 _REFUSED = {
     "canceled": "This subscription has ended; it can't be paused.",
@@ -76,22 +76,18 @@ def pause_subscription(
     now: datetime | None = None,
     *,
     source: str = "merchant",
-    counted_from: datetime | None = None,
     portal: dict | None = None,
 ) -> Subscription:
     """Pause collection (``resumes_at``: when it resumes by itself; None: until resumed).
     Pausing a paused subscription changes its behavior and resume date. A subscription set
     to cancel at period end may be paused: it still ends then. ``source`` says who paused
-    (``merchant`` or ``customer``: only the customer's own pause is theirs to change);
-    ``counted_from``: the renewal a customer's pause periods are counted from."""
+    (``merchant`` or ``customer``: only the customer's own pause is theirs to change)."""
     now = now or utcnow()
     sub = lock(sub)
     check_pausable(sub, behavior, resumes_at, now)
     event = "subscription.updated" if collection_paused(sub) else "subscription.paused"
     sub.status, sub.pause_behavior, sub.pause_resumes_at = "paused", behavior, resumes_at
     sub.pause_source = source
-    if counted_from is not None:
-        sub.pause_counted_from = counted_from
     sub.version += 1
     sub.save()
     return notify.subscription(sub, event, portal=portal)
@@ -117,7 +113,7 @@ def resume_due(sub: Subscription, at: datetime) -> Subscription:
 
 def _resume(sub: Subscription, portal: dict | None) -> Subscription:
     sub.status, sub.pause_behavior, sub.pause_resumes_at = "active", None, None
-    sub.pause_source = None  # pause_counted_from stays until a renewal is billed
+    sub.pause_source = None  # pause_skipped stays until a renewal is billed
     sub.version += 1
     sub.save()
     return notify.subscription(sub, "subscription.resumed", portal=portal)

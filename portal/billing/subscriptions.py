@@ -145,7 +145,7 @@ def _end(
     invoice = _final_invoice(sub, extra, now)
     sub.status, sub.ended_at, sub.cancel_at_period_end = "canceled", ended_at, False
     sub.pause_behavior = sub.pause_resumes_at = sub.pause_source = None
-    sub.pause_counted_from = sub.scheduled_change = None
+    sub.scheduled_change = None
     Discount.update(ended_at=ended_at).where(
         (Discount.subscription == sub) & Discount.ended_at.is_null()
     ).execute()
@@ -250,8 +250,8 @@ def _renew_once(sub: Subscription, now: datetime, pause: str | None = None) -> I
         if pause == "mark_uncollectible":
             pausing.mark_uncollectible(invoice, now)
     sub.current_period_start, sub.current_period_end = start, end
-    if pause is None:  # billed again: a customer's next pause counts from scratch
-        sub.pause_counted_from = None
+    # Billed again: a customer's next pause counts from scratch.
+    sub.pause_skipped = 0 if pause is None else sub.pause_skipped + 1
     sub.version += 1
     sub.save()
     return invoice

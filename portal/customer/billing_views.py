@@ -95,7 +95,7 @@ def save_billing_information():
                 form[name].errors.append(message)
         except Conflict as exc:
             fresh = _billing_form(Customer.get_by_id(current_user.customer_id))
-            return render_portal(TEMPLATE, status=409, **_context(form=fresh, conflict=exc.message))
+            return render_portal(TEMPLATE, status=409, **_context(form=fresh, conflict=exc.plain))
     return render_portal(TEMPLATE, status=422, **_context(form=form))
 
 

@@ -26,7 +26,7 @@ MESSAGES = (
     N_("This subscription is set to cancel; keep it first to pause it."),
     N_("This subscription isn't paused."),
     N_("A plan change is waiting for your renewal; cancel it first to pause."),
-    N_("That pause would already be over: choose a longer one, or resume now."),
+    N_("That pause would skip more renewals in a row than we allow: choose a shorter one."),
     N_("This subscription has no change waiting for its renewal."),
     N_("Starting a subscription again is turned off for this portal."),
     N_("This subscription is still running and not set to end."),

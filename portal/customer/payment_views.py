@@ -217,7 +217,7 @@ def _method_action(method_id: str, action: str, work, message: str):
                     {"payment_method_id": method.id},
                 )
     except (DomainError, NotFound) as exc:
-        return _failed(error=exc.message)
+        return _failed(error=exc.plain)
     flash(_(message, last_four=method.last_four))
     if action != "removed":
         g.acted_on = f"method-{method.id}"

@@ -168,8 +168,12 @@ def consume_link(token):
     row, page = _link_or_page(token)
     if page:
         return page
-    picked = request.cookies.get(LANGUAGE_COOKIE)  # chosen in the footer before signing in
-    started = consume(row, request.host.lower(), request.user_agent.string, picked)
+    # Chosen in the footer before signing in (the cookie is the host's, shared by every
+    # merchant on it): kept only if this merchant offers it.
+    picked = request.cookies.get(LANGUAGE_COOKIE)
+    offered = i18n.offered(portal_settings(Company.get_by_id(row.company_id)))
+    kept = picked if picked in offered else None
+    started = consume(row, request.host.lower(), request.user_agent.string, kept)
     if started is None:
         return _spent_page(row)
     _session, raw = started

@@ -130,13 +130,13 @@ def read_form(form) -> tuple[dict, dict, dict]:
         if control.kind == "switch":
             values[name] = text[name] = form.get(name) == "on"
         elif control.kind == "number":
-            if re.fullmatch(r"\d{1,6}", raw):
+            if re.fullmatch(r"[0-9]{1,6}", raw):
                 values[name] = int(raw)
             else:
                 errors[name] = "Enter a whole number."
         elif control.kind == "days":
             parts = [part for part in _SEPARATORS.split(raw) if part]
-            if all(re.fullmatch(r"\d{1,6}", part) for part in parts):
+            if all(re.fullmatch(r"[0-9]{1,6}", part) for part in parts):
                 values[name] = [int(part) for part in parts]
             else:
                 errors[name] = "Enter whole days separated by commas, for example 3, 5, 7."

@@ -118,9 +118,9 @@ class Subscription(BaseModel):
     pause_behavior = CharField(max_length=20, null=True)
     pause_resumes_at = DateTimeField(null=True, index=True)  # run-billing resumes it then
     pause_source = CharField(max_length=10, null=True)  # merchant | customer: who may end it
-    # The renewal a customer's pause first skipped: pausing again counts periods from it
-    # (kept through an early resume) until a renewal is billed again.
-    pause_counted_from = DateTimeField(null=True)
+    # Renewals charged nothing while paused (whoever paused) since the last billed one: a
+    # customer's pause may skip pause_max_periods minus these more.
+    pause_skipped = IntegerField(default=0)
     # [{price_id, quantity}] that replace the items at the renewal (scheduled_changes.py).
     scheduled_change = JSONField(null=True)
     # The subscription a customer started again from this ended one in the portal.

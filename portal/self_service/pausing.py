@@ -3,10 +3,11 @@
 A customer pauses for 1 to ``pause_max_periods`` billing periods: pausing for N periods
 skips the charges of the next N renewals (no invoice for them: behavior ``void``), and
 collection resumes on the date of the renewal after those, which is charged as usual. They
-may resume early, or pause again to change the length: periods always count from the
-renewal the pause first skipped (also after an early resume, until a renewal is billed), so
-no sequence of pauses skips more than ``pause_max_periods`` renewals in a row. A pause the
-merchant set (through the API, whatever its behavior) is the merchant's to end.
+may resume early, or pause again to change the length (counted from the coming renewal).
+Renewals already charged nothing since the last billed one (``pause_skipped``: by this
+pause, one resumed early, or the merchant's) count against ``pause_max_periods``, so no
+sequence of pauses and resumes skips more renewals in a row. A pause the merchant set
+(through the API, whatever its behavior) is the merchant's to end.
 """
 
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from .scope import require
 CUSTOMER_BEHAVIOR = "void"
 PAUSABLE = ("active", "trialing", "paused")
 UNPAID = "This subscription has an unpaid invoice: pay it first."
-USED_UP = "That pause would already be over: choose a longer one, or resume now."
+USED_UP = "That pause would skip more renewals in a row than we allow: choose a shorter one."
 NOT_HERE = "This subscription can't be paused or resumed here. Please contact us."
 
 
@@ -64,16 +65,14 @@ def customer_paused(sub: Subscription) -> bool:
 def pause_options(sub: Subscription, settings: dict, now: datetime | None = None) -> list:
     """The pauses on offer, shortest first, each with the day collection resumes; none
     when pausing is off or this subscription cannot be paused. Periods count from the
-    renewal the customer's pause first skipped, so a pause already used up offers fewer
-    (or none); a length that would resume on or before the coming renewal is not a pause."""
+    coming renewal; renewals skipped since the last billed one leave fewer (or none)."""
     if not offers_pause(sub, settings):
         return []
     price = item_rows(sub)[0].price
-    options, at = [], sub.pause_counted_from or sub.current_period_end
-    for periods in range(1, settings["pause_max_periods"] + 1):
+    options, at = [], sub.current_period_end
+    for periods in range(1, settings["pause_max_periods"] - sub.pause_skipped + 1):
         at = period_after(sub.billing_cycle_anchor, price.interval, price.interval_count, at)
-        if at > sub.current_period_end:
-            options.append(PauseOption(periods, at))
+        options.append(PauseOption(periods, at))
     return options
 
 
@@ -120,7 +119,6 @@ def pause_for_periods(
         option.resumes_at,
         now,
         source=CUSTOMER,
-        counted_from=sub.pause_counted_from or sub.current_period_end,
         portal={"action": "paused", "pause_periods": periods},
     )
 

@@ -79,3 +79,16 @@ def test_a_language_picked_before_signing_in_is_kept_for_the_customer(client, me
     # Saved on the customer: later mail (no request, no cookie) is in Spanish too.
     client.delete_cookie("portal_language", domain="portal.test")
     assert '<html lang="es">' in page(client, "/portal")
+
+
+def test_a_language_this_merchant_does_not_offer_is_not_kept(client, merchant, account):
+    merchant.ok("PATCH", "/customer-portal-config", {"supported_locales": ["en", "de"]})
+    # The cookie is the host's: another merchant on it may have offered Spanish.
+    client.set_cookie("portal_language", "es", domain="portal.test")
+    ask_for_link(client, merchant, "jo@example.com", accept="en")
+    mail = sign_in_mail("jo@example.com")
+    assert mail.subject == "Your sign-in link for Acme Cloud billing"
+    path = re.search(r"https?://[^/\s]+(/portal/access/\S+)", mail.text_body).group(1)
+    client.post(path, data={"csrf_token": csrf_of(client.get(path))})
+    with db.connection_context():
+        assert Customer.get_by_id(account.id).locale is None

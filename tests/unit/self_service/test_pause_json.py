@@ -138,26 +138,29 @@ def test_a_void_pause_the_merchant_set_is_not_the_customers_either(portal, shop)
     assert (after["status"], after["pause_collection"]["resumes_at"]) == ("paused", None)
 
 
-def test_pausing_again_counts_from_the_first_skipped_renewal(open_portal, shop, clock):
+def test_renewals_skipped_since_the_last_charge_count_against_the_longest_pause(
+    open_portal, shop, clock
+):
     shop.configure(pause_enabled=True, pause_max_periods=2)
     portal = open_portal(shop.merchant, shop.customer)
     portal.ok("POST", path(shop.sub, "/pause"), {"periods": 2})  # skips Feb 1 and Mar 1
     clock.move_to(datetime(2026, 2, 2, tzinfo=UTC))
     assert run_billing().errors == []
     portal = open_portal(shop.merchant, shop.customer)
-    # One renewal skipped: two in all is the longest, so extending by two more is not offered.
+    # One renewal skipped: one more is the most, counted from the coming renewal.
     assert portal.ok("GET", path(shop.sub, "/pause-options"))["options"] == [
-        {"periods": 2, "resumes_at": APR1}
+        {"periods": 1, "resumes_at": APR1}
     ]
-    refused = portal.api("POST", path(shop.sub, "/pause"), {"periods": 1})
+    refused = portal.api("POST", path(shop.sub, "/pause"), {"periods": 2})
     assert portal.error(refused) == (409, "CONFLICT")
+    assert "more renewals in a row" in refused.get_json()["error"]["message"]
     assert shop.subscription()["pause_collection"]["resumes_at"] == APR1
     # Nor does resuming early and pausing again start a fresh count.
     portal.ok("POST", path(shop.sub, "/resume"))
     assert portal.ok("GET", path(shop.sub, "/pause-options"))["options"] == [
-        {"periods": 2, "resumes_at": APR1}
+        {"periods": 1, "resumes_at": APR1}
     ]
-    portal.ok("POST", path(shop.sub, "/pause"), {"periods": 2})
+    portal.ok("POST", path(shop.sub, "/pause"), {"periods": 1})
     for month in (3, 4):
         clock.move_to(datetime(2026, month, 1, tzinfo=UTC))
         assert run_billing().errors == []
@@ -165,6 +168,20 @@ def test_pausing_again_counts_from_the_first_skipped_renewal(open_portal, shop, 
     portal = open_portal(shop.merchant, shop.customer)
     # Billed again: the next pause may be as long as the portal allows.
     assert len(portal.ok("GET", path(shop.sub, "/pause-options"))["options"]) == 2
+
+
+def test_renewals_the_merchants_pause_skipped_count_too(open_portal, shop, clock):
+    shop.configure(pause_enabled=True, pause_max_periods=3)
+    shop.merchant.ok("POST", path(shop.sub, "/pause"), {"behavior": "void"})
+    for month in (2, 3):
+        clock.move_to(datetime(2026, month, 1, tzinfo=UTC))
+        assert run_billing().errors == []
+    clock.move_to(datetime(2026, 3, 2, tzinfo=UTC))
+    shop.merchant.ok("POST", path(shop.sub, "/resume"))
+    portal = open_portal(shop.merchant, shop.customer)
+    assert portal.ok("GET", path(shop.sub, "/pause-options"))["options"] == [
+        {"periods": 1, "resumes_at": "2026-05-01T00:00:00.000Z"}
+    ]
 
 
 def test_a_change_waiting_for_the_renewal_blocks_pausing_until_it_is_cancelled(portal, shop):
@@ -186,3 +203,25 @@ def test_a_change_waiting_for_the_renewal_blocks_pausing_until_it_is_cancelled(p
     assert "cancel it first to pause" in refused.get_json()["error"]["message"]
     portal.ok("DELETE", path(shop.sub, "/scheduled-change"))
     assert portal.ok("POST", path(shop.sub, "/pause"), {"periods": 1})["status"] == "paused"
+
+
+def test_the_merchant_cancels_a_waiting_change_with_the_current_items_then_pauses(portal, shop):
+    shop.configure(downgrade_timing="period_end", allow_plan_switch=True)
+    shop.merchant.ok(
+        "PATCH", f"/subscriptions/{shop.sub}", {"items": [{"price_id": shop.pro, "quantity": 1}]}
+    )
+    preview = portal.ok("GET", path(shop.sub, f"/preview?price_id={shop.team}"))
+    body = {
+        "price_id": shop.team,
+        "expected_version": preview["subscription_version"],
+        "preview_token": preview["preview_token"],
+    }
+    portal.ok("POST", path(shop.sub, "/change"), body)
+    pause = {"behavior": "void"}
+    refused = shop.merchant.call("POST", f"/subscriptions/{shop.sub}/pause", pause)
+    assert refused.status_code == 409 and "current items" in refused.get_json()["error"]["message"]
+    current = {"items": [{"price_id": shop.pro, "quantity": 1}]}
+    assert (
+        shop.merchant.ok("PATCH", f"/subscriptions/{shop.sub}", current)["scheduled_change"] is None
+    )
+    assert shop.merchant.ok("POST", f"/subscriptions/{shop.sub}/pause", pause)["status"] == "paused"
