@@ -6,6 +6,7 @@ Customer pages, customer e-mails and the invoice PDF are translated (gettext cat
 locale selector the factory installs answers English for them.
 """
 
+import re
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 
@@ -32,6 +33,26 @@ def lazy_marker(message: str) -> str:
 
 N_ = lazy_marker
 
+# Domain messages with numbers in them: the domain formats them in English, so a page finds
+# the numbers again and shows the translated template with them.
+NUMBERED = (
+    N_("Choose a quantity from %(low)s to %(high)s."),
+    N_("Choose 1 to %(most)s billing periods."),
+)
+
+
+def _numbers_pattern(template: str) -> re.Pattern:
+    parts = re.split(r"%\((\w+)\)s", template)  # literal, name, literal, name, ...
+    return re.compile(
+        "".join(
+            re.escape(part) if index % 2 == 0 else f"(?P<{part}>[0-9]{{1,9}})"
+            for index, part in enumerate(parts)
+        )
+    )
+
+
+_NUMBERED_PATTERNS = tuple((_numbers_pattern(t), t) for t in NUMBERED)
+
 
 def install(app: Flask, locale_selector: Callable[[], str | None]) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
@@ -43,8 +64,18 @@ def install(app: Flask, locale_selector: Callable[[], str | None]) -> None:
 
 def translate(message):
     """A message known only at run time (a flash, a form error, a marked domain message) in
-    the current language; unknown ones as they are. Never %-formatted."""
-    return gettext(message) if message else message
+    the current language; unknown ones as they are. Never %-formatted, but for the
+    ``NUMBERED`` templates, which get back the numbers the message held."""
+    if not message:
+        return message
+    translated = gettext(message)
+    if translated != message:
+        return translated
+    for pattern, template in _NUMBERED_PATTERNS:
+        found = pattern.fullmatch(message)
+        if found:
+            return gettext(template, **found.groupdict())
+    return message
 
 
 def current_language() -> str:

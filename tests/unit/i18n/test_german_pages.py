@@ -94,3 +94,16 @@ def test_proration_lines_in_german(app):
         assert line_text("Pro plan × 3") == "Pro plan × 3"
     with app.app_context():
         assert line_text("Unused time on Pro plan × 2") == "Unused time on Pro plan × 2"
+
+
+def test_a_refusal_with_numbers_in_it_is_translated_with_its_numbers(app):
+    from portal.i18n import language, translate
+
+    with app.test_request_context(), language("de"):
+        assert translate("Choose a quantity from 2 to 8.") == "Wählen Sie eine Menge von 2 bis 8."
+        assert translate("Choose 1 to 3 billing periods.") == (
+            "Wählen Sie 1 bis 3 Abrechnungszeiträume."
+        )
+        # Anything else is left as it is, numbers or not.
+        assert translate("Choose a quantity from two to 8.") == "Choose a quantity from two to 8."
+        assert translate("Order 66 was given.") == "Order 66 was given."
