@@ -70,6 +70,27 @@ def check_page(page) -> None:
     assert_no_horizontal_scroll(page)
 
 
+def check_page_if_js(page, js: bool) -> None:
+    """``check_page`` runs scripts in the page: only with JavaScript on."""
+    if js:
+        check_page(page)
+
+
+# The lifecycle settings the issue-14 journeys depend on, stated in full (the merchant is
+# shared by the whole run).
+LIFECYCLE = {
+    "pause_enabled": False,
+    "pause_max_periods": 3,
+    "downgrade_timing": "immediately",
+    "quantity_limits": [],
+    "resubscribe_enabled": True,
+}
+
+
+def configure_lifecycle(site, **settings) -> dict:
+    return configure(site, **{**LIFECYCLE, **settings})
+
+
 def card(page, name: str):
     """The subscription card titled ``name`` (a region labelled by its heading)."""
     return page.get_by_role("region", name=name)

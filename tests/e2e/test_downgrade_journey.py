@@ -17,7 +17,8 @@ from subscription_journeys import (
     card,
     cents,
     check_page,
-    configure,
+    check_page_if_js,
+    configure_lifecycle,
     day,
     expect_notice,
     fact,
@@ -27,24 +28,6 @@ from subscription_journeys import (
     subscribed_customer,
     subscription,
 )
-
-# The lifecycle settings these journeys depend on, stated in full (a shared merchant).
-LIFECYCLE = {
-    "pause_enabled": False,
-    "pause_max_periods": 3,
-    "downgrade_timing": "immediately",
-    "quantity_limits": [],
-}
-
-
-def configure_changes(site, **settings) -> dict:
-    return configure(site, **{**LIFECYCLE, **settings})
-
-
-def check(page, js: bool) -> None:
-    """axe and the phone-width check run as scripts in the page: only with JavaScript on."""
-    if js:
-        check_page(page)
 
 
 def summary(page, term: str):
@@ -66,7 +49,7 @@ def invoice_ids(site, sub_id: str) -> list[str]:
 
 def test_a_downgrade_waits_for_the_renewal_and_can_be_called_off(portal_page, js, merchant_site):
     page, site = portal_page, merchant_site
-    configure_changes(
+    configure_lifecycle(
         site,
         downgrade_timing="period_end",
         allow_plan_switch=True,
@@ -89,7 +72,7 @@ def test_a_downgrade_waits_for_the_renewal_and_can_be_called_off(portal_page, js
     assert cents(summary(page, "Due now").inner_text()) == 0
     expect(summary(page, "Next invoice")).to_have_text(f"$40.00 on {ends}")
     expect(page.get_by_role("button", name=re.compile("pay"))).to_have_count(0)
-    check(page, js)
+    check_page_if_js(page, js)
     page.get_by_role("button", name="Schedule the change").click()
 
     expect(heading(page, "Subscriptions")).to_be_visible()
@@ -102,7 +85,7 @@ def test_a_downgrade_waits_for_the_renewal_and_can_be_called_off(portal_page, js
     expect(fact(plan, "Next invoice")).to_have_text(f"$40.00 on {ends}")
     # A pause would skip the renewal the change waits for: not offered meanwhile.
     expect(plan.get_by_role("link", name=re.compile("^Pause"))).to_have_count(0)
-    check(page, js)
+    check_page_if_js(page, js)
 
     scheduled = subscription(site, sub["id"])
     assert scheduled["items"][0]["price_id"] == premium["id"]
@@ -120,7 +103,7 @@ def test_a_downgrade_waits_for_the_renewal_and_can_be_called_off(portal_page, js
     expect(fact(plan, "Next invoice")).to_have_text(f"$60.00 on {ends}")
     expect(plan.get_by_role("button", name=re.compile("pending change"))).to_have_count(0)
     expect(plan.get_by_role("link", name="Pause subscription Premium")).to_be_visible()
-    check(page, js)
+    check_page_if_js(page, js)
 
     kept = subscription(site, sub["id"])
     assert kept["scheduled_change"] is None
@@ -131,7 +114,7 @@ def test_a_downgrade_waits_for_the_renewal_and_can_be_called_off(portal_page, js
 
 def test_a_scheduled_downgrade_takes_over_at_the_renewal(page, merchant_site, billing_clock):
     site = merchant_site
-    configure_changes(site, downgrade_timing="period_end", allow_plan_switch=True)
+    configure_lifecycle(site, downgrade_timing="period_end", allow_plan_switch=True)
     premium, basic = new_plan(site, "Premium", 6000), new_plan(site, "Basic", 4000)
     customer, sub = subscribed_customer(site, premium)
     problems = watch(page)
@@ -165,7 +148,7 @@ def test_a_scheduled_downgrade_takes_over_at_the_renewal(page, merchant_site, bi
 
 def test_an_upgrade_still_applies_at_once(portal_page, js, merchant_site):
     page, site = portal_page, merchant_site
-    configure_changes(
+    configure_lifecycle(
         site,
         downgrade_timing="period_end",
         allow_plan_switch=True,
@@ -184,7 +167,7 @@ def test_an_upgrade_still_applies_at_once(portal_page, js, merchant_site):
     ).to_have_count(0)
     assert cents(summary(page, "Due now").inner_text()) == 2000
     expect(summary(page, "Next invoice")).to_have_text(f"$60.00 on {ends}")
-    check(page, js)
+    check_page_if_js(page, js)
     page.get_by_role("button", name="Confirm change and pay $20.00").click()
 
     expect_notice(page, "Your plan has been updated.")
@@ -192,7 +175,7 @@ def test_an_upgrade_still_applies_at_once(portal_page, js, merchant_site):
     expect(fact(plan, "Plan")).to_have_text("Premium · $60.00 / month")
     expect(fact(plan, "Pending change")).to_have_count(0)
     expect(fact(plan, "Next invoice")).to_have_text(f"$60.00 on {ends}")
-    check(page, js)
+    check_page_if_js(page, js)
 
     upgraded = subscription(site, sub["id"])
     assert upgraded["items"][0]["price_id"] == premium["id"]
@@ -205,7 +188,7 @@ def test_an_upgrade_still_applies_at_once(portal_page, js, merchant_site):
 
 def test_an_upgrade_replaces_a_pending_downgrade(page, merchant_site):
     site = merchant_site
-    configure_changes(
+    configure_lifecycle(
         site,
         downgrade_timing="period_end",
         allow_plan_switch=True,
@@ -237,7 +220,7 @@ def test_an_upgrade_replaces_a_pending_downgrade(page, merchant_site):
 def test_a_quantity_over_the_limit_is_refused(portal_page, js, merchant_site):
     page, site = portal_page, merchant_site
     seats = new_plan(site, "Seats", 1000)
-    configure_changes(
+    configure_lifecycle(
         site,
         allow_quantity_updates=True,
         quantity_limits=[{"product_id": seats["product_id"], "maximum": 5}],
@@ -253,7 +236,7 @@ def test_a_quantity_over_the_limit_is_refused(portal_page, js, merchant_site):
     expect(quantity).to_have_value("2")
     expect(quantity).to_have_accessible_description("From 1 to 5.")
     expect(quantity).to_have_attribute("max", "5")
-    check(page, js)
+    check_page_if_js(page, js)
 
     # The browser holds the form back itself: the field says what it takes.
     quantity.fill("6")
@@ -269,7 +252,7 @@ def test_a_quantity_over_the_limit_is_refused(portal_page, js, merchant_site):
     # to_contain_text: the page prefixes the field's name today ("quantity: Choose …").
     expect(page.locator("#flash .alert")).to_contain_text("Choose a quantity from 1 to 5.")
     expect(page.get_by_label("Quantity")).to_have_value("2")
-    check(page, js)
+    check_page_if_js(page, js)
 
     unchanged = subscription(site, sub["id"])
     assert unchanged["items"][0]["quantity"] == 2 and unchanged["scheduled_change"] is None
@@ -290,7 +273,7 @@ def test_a_downgrade_by_quantity_also_waits_for_the_renewal(portal_page, merchan
     """Fewer units cost less per year: a downgrade too, under the same rule."""
     page, site = portal_page, merchant_site
     seats = new_plan(site, "Seats", 1000)
-    configure_changes(site, downgrade_timing="period_end", allow_quantity_updates=True)
+    configure_lifecycle(site, downgrade_timing="period_end", allow_quantity_updates=True)
     customer, sub = subscribed_customer(site, seats, quantity=4)
     ends = day(sub["current_period_end"])
     before = invoice_ids(site, sub["id"])

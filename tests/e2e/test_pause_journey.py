@@ -20,7 +20,8 @@ from portal_steps import heading
 from subscription_journeys import (
     card,
     check_page,
-    configure,
+    check_page_if_js,
+    configure_lifecycle,
     day,
     expect_notice,
     fact,
@@ -30,24 +31,6 @@ from subscription_journeys import (
     subscribed_customer,
     subscription,
 )
-
-# The lifecycle settings these journeys depend on, stated in full (a shared merchant).
-LIFECYCLE = {
-    "pause_enabled": False,
-    "pause_max_periods": 3,
-    "downgrade_timing": "immediately",
-    "quantity_limits": [],
-}
-
-
-def configure_pausing(site, **settings) -> dict:
-    return configure(site, **{**LIFECYCLE, **settings})
-
-
-def check(page, js: bool) -> None:
-    """axe and the phone-width check run as scripts in the page: only with JavaScript on."""
-    if js:
-        check_page(page)
 
 
 def parse(iso: str) -> datetime:
@@ -80,7 +63,7 @@ def choice(page, periods: int, date: str):
 
 def test_pause_for_two_periods_then_resume_now(portal_page, js, merchant_site):
     page, site = portal_page, merchant_site
-    configure_pausing(site, pause_enabled=True, pause_max_periods=3)
+    configure_lifecycle(site, pause_enabled=True, pause_max_periods=3)
     price = new_plan(site, "Studio", 4000)
     customer, sub = subscribed_customer(site, price)
     ends = day(sub["current_period_end"])
@@ -88,7 +71,7 @@ def test_pause_for_two_periods_then_resume_now(portal_page, js, merchant_site):
     before = invoices(site, sub["id"])
     problems = watch(page)
     open_subscriptions(page, site, customer["id"])
-    check(page, js)
+    check_page_if_js(page, js)
 
     card(page, "Studio").get_by_role("link", name="Pause subscription Studio").click()
     expect(heading(page, "Pause your subscription")).to_be_visible()
@@ -98,7 +81,7 @@ def test_pause_for_two_periods_then_resume_now(portal_page, js, merchant_site):
     for periods, date in dates.items():
         expect(choice(page, periods, date)).to_be_visible()
     expect(choice(page, 1, dates[1])).to_be_checked()
-    check(page, js)
+    check_page_if_js(page, js)
     choice(page, 2, dates[2]).check()
     page.get_by_role("button", name="Pause subscription").click()
 
@@ -112,7 +95,7 @@ def test_pause_for_two_periods_then_resume_now(portal_page, js, merchant_site):
     expect(fact(studio, "Next charge")).to_have_text(f"$40.00 on {dates[2]}")
     expect(fact(studio, "Next invoice")).to_have_count(0)
     expect(studio.get_by_role("link", name=re.compile("^Pause"))).to_have_count(0)
-    check(page, js)
+    check_page_if_js(page, js)
 
     paused = subscription(site, sub["id"])
     assert paused["status"] == "paused"
@@ -128,7 +111,7 @@ def test_pause_for_two_periods_then_resume_now(portal_page, js, merchant_site):
     expect(fact(studio, "Next invoice")).to_have_text(f"$40.00 on {ends}")
     expect(studio.get_by_role("button", name=re.compile("^Resume"))).to_have_count(0)
     expect(studio.get_by_role("link", name="Pause subscription Studio")).to_be_visible()
-    check(page, js)
+    check_page_if_js(page, js)
 
     resumed = subscription(site, sub["id"])
     assert resumed["status"] == "active" and resumed["pause_collection"] is None
@@ -140,7 +123,7 @@ def test_pause_for_two_periods_then_resume_now(portal_page, js, merchant_site):
 def test_a_paused_period_is_not_charged_and_the_resume_date_is(page, merchant_site, billing_clock):
     """The dates the pause page promised hold when the renewals come (the billing clock)."""
     site = merchant_site
-    configure_pausing(site, pause_enabled=True, pause_max_periods=1)
+    configure_lifecycle(site, pause_enabled=True, pause_max_periods=1)
     price = new_plan(site, "Studio", 4000)
     customer, sub = subscribed_customer(site, price)
     resumes = period_end_after(sub, 1)
@@ -177,7 +160,7 @@ def test_a_paused_period_is_not_charged_and_the_resume_date_is(page, merchant_si
 
 def test_with_pausing_off_there_is_no_pause_link(portal_page, js, merchant_site):
     page, site = portal_page, merchant_site
-    configure_pausing(site, pause_enabled=False, allow_plan_switch=True)
+    configure_lifecycle(site, pause_enabled=False, allow_plan_switch=True)
     price = new_plan(site, "Studio", 4000)
     new_plan(site, "Studio Plus", 6000)
     customer, sub = subscribed_customer(site, price)
@@ -188,7 +171,7 @@ def test_with_pausing_off_there_is_no_pause_link(portal_page, js, merchant_site)
     expect(studio.get_by_role("link", name="Change plan for Studio")).to_be_visible()
     expect(studio.get_by_role("link", name=re.compile("Pause"))).to_have_count(0)
     expect(studio.get_by_role("button", name=re.compile("Pause"))).to_have_count(0)
-    check(page, js)
+    check_page_if_js(page, js)
     assert page.goto(f"/portal/subscriptions/{sub['id']}/pause").status == 404
     assert subscription(site, sub["id"])["status"] == "active"
     problems.assert_clean()
@@ -205,7 +188,7 @@ def test_a_pause_the_merchant_set_is_shown_but_only_the_merchant_ends_it(
     page, merchant_site, behavior
 ):
     site = merchant_site
-    configure_pausing(site, pause_enabled=True, allow_plan_switch=True)
+    configure_lifecycle(site, pause_enabled=True, allow_plan_switch=True)
     price = new_plan(site, "Studio", 4000)
     new_plan(site, "Studio Plus", 6000)
     customer, sub = subscribed_customer(site, price)

@@ -18,7 +18,8 @@ from subscription_journeys import (
     card,
     cents,
     check_page,
-    configure,
+    check_page_if_js,
+    configure_lifecycle,
     day,
     expect_notice,
     fact,
@@ -35,14 +36,7 @@ REFUSED_AGAIN = re.compile("already started again|changed since it was loaded")
 
 
 def configure_restart(site, **settings) -> dict:
-    """The config every journey here states in full (on top of the shared BASE_CONFIG)."""
-    restart = {
-        "resubscribe_enabled": True,
-        "allow_plan_switch": True,
-        "pause_enabled": False,
-        "downgrade_timing": "immediately",
-    }
-    return configure(site, **{**restart, **settings})
+    return configure_lifecycle(site, **{"allow_plan_switch": True, **settings})
 
 
 def end_now(site, sub_id: str) -> dict:
@@ -71,12 +65,6 @@ def due_now(page) -> int:
     return cents(page.locator(".facts > div", has_text="Due now").locator("dd").inner_text())
 
 
-def check(page, js: bool) -> None:
-    """axe runs in the page, so only with JavaScript on (as in the language journeys)."""
-    if js:
-        check_page(page)
-
-
 def confirm_form(page, button):
     """The confirmation's form fields as the browser would post them, and its action."""
     form = page.locator("form", has=button)
@@ -99,12 +87,12 @@ def test_an_ended_subscription_starts_again_with_one_charge(portal_page, merchan
     ended = sub_card(page, sub["id"])
     expect(fact(ended, "Status")).to_have_text("Canceled")
     expect(ended.get_by_role("link")).to_have_text(["Start again Basic"])
-    check(page, js)
+    check_page_if_js(page, js)
     ended.get_by_role("link", name="Start again Basic").click()
 
     expect(heading(page, "Start your subscription again")).to_be_visible()
     expect(page.get_by_role("radio", name="Basic · $40.00 / month (your plan)")).to_be_checked()
-    check(page, js)
+    check_page_if_js(page, js)
     page.get_by_role("radio", name="Premium · $60.00 / month").check()
     page.get_by_role("button", name="See what it costs").click()
 
@@ -113,7 +101,7 @@ def test_an_ended_subscription_starts_again_with_one_charge(portal_page, merchan
     shown = due_now(page)
     assert shown == 6000  # the new plan's whole first period, nothing credited
     expect(page.get_by_text("Paid with Visa ending in 4242")).to_be_visible()
-    check(page, js)
+    check_page_if_js(page, js)
     # The same preview open in a second tab, to confirm again once it is done in this one.
     other_tab = page.context.new_page()
     other_tab.goto(page.url)
@@ -138,7 +126,7 @@ def test_an_ended_subscription_starts_again_with_one_charge(portal_page, merchan
     )
     # Started again once, the old one offers no second restart.
     expect(sub_card(page, sub["id"]).get_by_role("link")).to_have_count(0)
-    check(page, js)
+    check_page_if_js(page, js)
 
     # The very same form posted again (a double click, a retried request) acts once...
     again = page.request.post(action, form=fields, max_redirects=0)
